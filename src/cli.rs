@@ -1,0 +1,310 @@
+//! The command line: clap definitions and the compatibility spellings, nothing else.
+//!
+//! Guidelines for options:
+//! - The default action (no subcommand) runs the bridge, so host configs stay one line long.
+//! - Our own names are kebab-case. Spellings users know from supergateway and mcp-remote are
+//!   `alias`es (or hidden options) that land in the same field: there is one code path per
+//!   behaviour, whatever the spelling.
+//! - A secret or a machine-wide setting also has an `MCP_BRIDGE_*` variable (see `env.rs`),
+//!   because a token on argv is visible to every user in `ps`.
+//! - The first line of a doc comment is the short help; the rest is the long help.
+//! - Every option is covered by a parse test at the bottom of this file.
+
+use crate::env;
+use crate::transport::Mode;
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  clean shutdown (stdin closed, SIGINT or SIGTERM)
+  1  operational failure (server unreachable for good, unauthorized, refused endpoint)
+  2  usage error (bad option, bad header, refused URL)";
+
+/// Use a remote MCP server (Streamable HTTP or HTTP+SSE) from any stdio MCP host.
+///
+/// The host starts `mcp-bridge URL` as a stdio server. The bridge forwards each JSON-RPC line
+/// from stdin to the server and writes every answer and server message to stdout. Logs go to
+/// stderr only.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcp-bridge",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_long_help = EXIT_CODES
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Authorize with a server now (browser login) and store the tokens [not yet available].
+    Login(ServerArgs),
+    /// Forget stored tokens and client registrations [not yet available].
+    Logout {
+        /// The server whose credentials to forget.
+        #[arg(value_hint = ValueHint::Url)]
+        url: Option<String>,
+        /// Forget the credentials of every server.
+        #[arg(long, conflicts_with = "url")]
+        all: bool,
+    },
+    /// Show stored credentials, never the secrets [not yet available].
+    Status {
+        /// Only this server.
+        #[arg(value_hint = ValueHint::Url)]
+        url: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Options for running the bridge (the default action).
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+
+    /// Connect over HTTP+SSE to this URL (supergateway's `--sse`).
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, conflicts_with_all = ["url", "streamable_http"])]
+    pub(crate) sse: Option<String>,
+
+    /// Connect over Streamable HTTP to this URL (supergateway's `--streamableHttp`).
+    #[arg(long = "streamable-http", alias = "streamableHttp", value_name = "URL", value_hint = ValueHint::Url, conflicts_with = "url")]
+    pub(crate) streamable_http: Option<String>,
+
+    /// Hide tools whose names match PATTERN from the host (`*` matches any run of characters).
+    ///
+    /// Hidden tools are removed from tools/list answers, and calls to them are refused
+    /// without reaching the server. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) ignore_tool: Vec<String>,
+
+    /// Largest single message accepted from the host or the server, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024, env = env::MCP_BRIDGE_MAX_MESSAGE_SIZE)]
+    pub(crate) max_message_size: usize,
+
+    /// Accepted for supergateway compatibility; only `stdio` is supported.
+    #[arg(long = "output-transport", alias = "outputTransport", hide = true, value_parser = ["stdio"])]
+    pub(crate) output_transport: Option<String>,
+}
+
+/// Options that name a server and how to reach it; shared by every command that does.
+#[derive(Debug, Args)]
+pub(crate) struct ServerArgs {
+    /// The remote MCP server URL, e.g. https://example.com/mcp.
+    #[arg(value_hint = ValueHint::Url)]
+    pub(crate) url: Option<String>,
+
+    /// Which transport to use, and in what order to try them.
+    #[arg(long, value_enum, default_value_t = Mode::HttpFirst, env = env::MCP_BRIDGE_TRANSPORT)]
+    pub(crate) transport: Mode,
+
+    /// Send an extra HTTP header, as 'Name: value'. Repeatable.
+    ///
+    /// `${VAR}` in the value is replaced by the environment variable VAR (an unset variable
+    /// is an error). Values are never logged when the name suggests a credential.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub(crate) headers: Vec<String>,
+
+    /// Read extra headers from a file of 'Name: value' lines (# starts a comment). Repeatable.
+    ///
+    /// Keeps secrets out of the command line; `${VAR}` expands as in --header.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_HEADER_FILE)]
+    pub(crate) header_file: Vec<PathBuf>,
+
+    /// Send `Authorization: Bearer TOKEN` with every request to the server.
+    ///
+    /// Prefer the environment variable: a token on the command line is visible in `ps`.
+    /// `${VAR}` expands as in --header.
+    #[arg(long, alias = "oauth2Bearer", value_name = "TOKEN", env = env::MCP_BRIDGE_BEARER, hide_env_values = true)]
+    pub(crate) bearer: Option<String>,
+
+    /// Allow plain http:// to a host other than this machine.
+    #[arg(long, alias = "allowHttp")]
+    pub(crate) allow_http: bool,
+
+    /// Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_CA_CERT)]
+    pub(crate) ca_cert: Vec<PathBuf>,
+}
+
+/// How much to log (all logs go to stderr).
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// More logging (-v debug, -vv trace). RUST_LOG overrides every logging option.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+
+    /// Less logging (-q errors and warnings only... -qq errors only).
+    #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: u8,
+
+    /// Set the log level outright (supergateway's `--logLevel`).
+    #[arg(long, alias = "logLevel", value_enum, global = true, env = env::MCP_BRIDGE_LOG_LEVEL)]
+    pub(crate) log_level: Option<LogLevel>,
+
+    /// Same as --log-level debug (mcp-remote's `--debug`).
+    #[arg(long, global = true, hide_short_help = true)]
+    pub(crate) debug: bool,
+
+    /// Same as --log-level none (mcp-remote's `--silent`).
+    #[arg(long, global = true, hide_short_help = true)]
+    pub(crate) silent: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    /// No logs at all.
+    None,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("mcp-bridge").chain(args.iter().copied()))
+    }
+
+    /// The definition passes clap's own consistency checks.
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// A bare URL runs the bridge with the defaults.
+    #[test]
+    fn url_alone_runs() {
+        let cli = parse(&["https://h/mcp"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.run.server.url.as_deref(), Some("https://h/mcp"));
+        assert_eq!(cli.run.server.transport, Mode::HttpFirst);
+        assert_eq!(cli.run.max_message_size, 16 * 1024 * 1024);
+    }
+
+    /// supergateway's spellings land in the canonical fields.
+    #[test]
+    fn supergateway_spellings() {
+        let cli = parse(&[
+            "--sse",
+            "https://h/sse",
+            "--oauth2Bearer",
+            "t",
+            "--header",
+            "X-A: 1",
+            "--logLevel",
+            "debug",
+            "--outputTransport",
+            "stdio",
+        ])
+        .unwrap();
+        assert_eq!(cli.run.sse.as_deref(), Some("https://h/sse"));
+        assert_eq!(cli.run.server.bearer.as_deref(), Some("t"));
+        assert_eq!(cli.run.server.headers, vec!["X-A: 1"]);
+        assert_eq!(cli.log.log_level, Some(LogLevel::Debug));
+        let cli = parse(&["--streamableHttp", "https://h/mcp", "--logLevel", "none"]).unwrap();
+        assert_eq!(cli.run.streamable_http.as_deref(), Some("https://h/mcp"));
+        assert_eq!(cli.log.log_level, Some(LogLevel::None));
+        assert!(parse(&["--outputTransport", "sse", "--sse", "https://h"]).is_err());
+    }
+
+    /// mcp-remote's spellings land in the canonical fields.
+    #[test]
+    fn mcp_remote_spellings() {
+        let cli = parse(&[
+            "https://h/mcp",
+            "--header",
+            "Authorization:Bearer x",
+            "--transport",
+            "sse-only",
+            "--allow-http",
+            "--debug",
+            "--ignore-tool",
+            "delete*",
+            "--ignore-tool",
+            "x",
+        ])
+        .unwrap();
+        assert_eq!(cli.run.server.transport, Mode::SseOnly);
+        assert!(cli.run.server.allow_http && cli.log.debug);
+        assert_eq!(cli.run.ignore_tool, vec!["delete*", "x"]);
+        for t in ["http-first", "sse-first", "http-only", "sse-only"] {
+            assert!(parse(&["https://h", "--transport", t]).is_ok(), "{t}");
+        }
+        assert!(parse(&["https://h", "--silent"]).unwrap().log.silent);
+    }
+
+    /// Conflicting ways of naming the server are usage errors.
+    #[test]
+    fn one_url_only() {
+        assert!(parse(&["https://h", "--sse", "https://h/sse"]).is_err());
+        assert!(parse(&["--sse", "https://a", "--streamableHttp", "https://b"]).is_err());
+        assert!(parse(&["-v", "-q", "https://h"]).is_err());
+    }
+
+    /// Subcommands parse, and a URL is not mistaken for one.
+    #[test]
+    fn subcommands() {
+        assert!(matches!(
+            parse(&["completions", "bash"]).unwrap().command,
+            Some(Command::Completions { .. })
+        ));
+        assert!(matches!(
+            parse(&["logout", "--all"]).unwrap().command,
+            Some(Command::Logout { all: true, .. })
+        ));
+        assert!(matches!(
+            parse(&["status", "--json"]).unwrap().command,
+            Some(Command::Status { json: true, .. })
+        ));
+        assert!(matches!(
+            parse(&["login", "https://h"]).unwrap().command,
+            Some(Command::Login(_))
+        ));
+        assert!(parse(&["logout", "https://h", "--all"]).is_err());
+    }
+
+    /// Repeatable options collect every value.
+    #[test]
+    fn repeatable_options() {
+        let cli = parse(&[
+            "https://h",
+            "-H",
+            "A: 1",
+            "-H",
+            "B: 2",
+            "--header-file",
+            "f1",
+            "--ca-cert",
+            "c1",
+            "--ca-cert",
+            "c2",
+        ])
+        .unwrap();
+        assert_eq!(cli.run.server.headers.len(), 2);
+        assert_eq!(cli.run.server.header_file.len(), 1);
+        assert_eq!(cli.run.server.ca_cert.len(), 2);
+    }
+}

@@ -1,0 +1,125 @@
+//! The policy for server URLs: which ones the bridge will talk to, and how they appear in
+//! logs.
+//!
+//! Plain `http://` is allowed only to loopback hosts unless the user opts in, credentials in
+//! the URL are refused (they would end up in logs and process lists), and query values are
+//! hidden when a URL is logged.
+
+use anyhow::bail;
+use std::net::IpAddr;
+use url::{Host, Url};
+
+/// Checks a server URL given by the user.
+pub(crate) fn check_server_url(url: &Url, allow_http: bool) -> anyhow::Result<()> {
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http || is_loopback(url) => {}
+        "http" => bail!(
+            "refusing plain http to {} (tokens and data would cross the network unencrypted); use https, or pass --allow-http",
+            url.host_str().unwrap_or("?")
+        ),
+        other => bail!("unsupported URL scheme {other:?}: the server URL must be http or https"),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        bail!(
+            "the server URL must not contain a user name or password; pass credentials with --bearer or --header"
+        );
+    }
+    if url.host().is_none() {
+        bail!("the server URL has no host");
+    }
+    Ok(())
+}
+
+/// Whether the URL's host is this machine (`localhost`, 127.0.0.0/8, `::1`).
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether two URLs share scheme, host and port.
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
+    a.origin() == b.origin()
+}
+
+/// The URL for a log line: query values (which sometimes carry API keys) are hidden.
+pub(crate) fn for_log(url: &Url) -> String {
+    if url.query().is_none() {
+        return url.to_string();
+    }
+    let mut shown = url.clone();
+    let names: Vec<String> = url
+        .query_pairs()
+        .map(|(k, _)| format!("{k}=(redacted)"))
+        .collect();
+    shown.set_query(Some(&names.join("&")));
+    shown.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(url: &str, allow_http: bool) -> Result<(), String> {
+        check_server_url(&Url::parse(url).unwrap(), allow_http).map_err(|e| e.to_string())
+    }
+
+    /// https always passes; http only to loopback or with the opt-in.
+    #[test]
+    fn http_needs_loopback_or_opt_in() {
+        assert!(check("https://example.com/mcp", false).is_ok());
+        assert!(check("http://127.0.0.1:8080/mcp", false).is_ok());
+        assert!(check("http://127.1.2.3/mcp", false).is_ok());
+        assert!(check("http://[::1]:9/mcp", false).is_ok());
+        assert!(check("http://localhost/mcp", false).is_ok());
+        assert!(
+            check("http://example.com/mcp", false)
+                .unwrap_err()
+                .contains("--allow-http")
+        );
+        assert!(check("http://localhost.example.com/mcp", false).is_err());
+        assert!(check("http://example.com/mcp", true).is_ok());
+    }
+
+    /// Other schemes and embedded credentials are refused.
+    #[test]
+    fn refuses_bad_urls() {
+        assert!(
+            check("ftp://example.com/", false)
+                .unwrap_err()
+                .contains("scheme")
+        );
+        assert!(check("file:///etc/passwd", false).is_err());
+        assert!(
+            check("https://user:pw@example.com/", false)
+                .unwrap_err()
+                .contains("user name")
+        );
+    }
+
+    /// Query values are hidden in logs; names stay for debugging.
+    #[test]
+    fn hides_query_values() {
+        let u = Url::parse("https://h/mcp?api_key=s3cret&x=1").unwrap();
+        assert_eq!(for_log(&u), "https://h/mcp?api_key=(redacted)&x=(redacted)");
+        let u = Url::parse("https://h/mcp").unwrap();
+        assert_eq!(for_log(&u), "https://h/mcp");
+    }
+
+    /// Origins compare scheme, host and port.
+    #[test]
+    fn compares_origins() {
+        let a = Url::parse("https://h:443/a").unwrap();
+        assert!(same_origin(&a, &Url::parse("https://h/b?c").unwrap()));
+        assert!(!same_origin(&a, &Url::parse("http://h/a").unwrap()));
+        assert!(!same_origin(&a, &Url::parse("https://h:8443/a").unwrap()));
+        assert!(!same_origin(&a, &Url::parse("https://evil.h/a").unwrap()));
+    }
+}

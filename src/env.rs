@@ -1,0 +1,16 @@
+//! Every environment variable mcp-bridge reads, in one place.
+
+/// Bearer token sent to the server (same as `--bearer`); keeps the token out of `ps`.
+pub(crate) const MCP_BRIDGE_BEARER: &str = "MCP_BRIDGE_BEARER";
+/// PEM file of extra trusted CA certificates (same as `--ca-cert`).
+pub(crate) const MCP_BRIDGE_CA_CERT: &str = "MCP_BRIDGE_CA_CERT";
+/// File of extra `Name: value` headers (same as `--header-file`).
+pub(crate) const MCP_BRIDGE_HEADER_FILE: &str = "MCP_BRIDGE_HEADER_FILE";
+/// Transport choice (same as `--transport`).
+pub(crate) const MCP_BRIDGE_TRANSPORT: &str = "MCP_BRIDGE_TRANSPORT";
+/// Log level (same as `--log-level`); `RUST_LOG` overrides it.
+pub(crate) const MCP_BRIDGE_LOG_LEVEL: &str = "MCP_BRIDGE_LOG_LEVEL";
+/// Message size limit in bytes (same as `--max-message-size`).
+pub(crate) const MCP_BRIDGE_MAX_MESSAGE_SIZE: &str = "MCP_BRIDGE_MAX_MESSAGE_SIZE";
+/// A full tracing filter (for example `mcp_bridge=trace`); overrides every logging option.
+pub(crate) const RUST_LOG: &str = "RUST_LOG";

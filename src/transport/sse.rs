@@ -1,0 +1,405 @@
+//! The legacy HTTP+SSE transport (MCP 2024-11-05).
+//!
+//! A GET opens an event stream whose first `endpoint` event names the URL to POST messages
+//! to; answers and server messages arrive as `message` events on that stream. The endpoint
+//! must have the server's origin: a server cannot steer messages or credentials elsewhere.
+//! When the stream drops, requests still waiting are answered with an error (their session
+//! is gone), the stream is reopened, and the host's handshake is replayed privately so the
+//! new session is ready before anything else is posted.
+
+use super::http::{excerpt, media_type, read_body};
+use super::stream::{Cursor, EventReader};
+use super::{Error, HANDSHAKE_TIMEOUT, Shared};
+use crate::endpoint;
+use crate::jsonrpc::{self, Id, Message};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use url::Url;
+
+/// How long to wait for the `endpoint` event after the stream opens.
+const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a message waits for a connection while the stream is being reopened.
+const SEND_WAIT: Duration = Duration::from_secs(60);
+
+pub(crate) struct LegacySse {
+    shared: Arc<Shared>,
+    /// The URL to POST to; `None` while the stream is being reopened.
+    endpoint: watch::Sender<Option<Url>>,
+    /// Requests posted on the current stream and not yet answered.
+    in_flight: Mutex<HashSet<Id>>,
+    /// Cancelled when the transport cannot go on; `fatal` says why.
+    dead: CancellationToken,
+    fatal: Mutex<Option<Error>>,
+    tasks: TaskTracker,
+}
+
+impl LegacySse {
+    /// Opens the stream and waits for the endpoint.
+    pub(crate) async fn connect(shared: Arc<Shared>) -> Result<Arc<Self>, Error> {
+        let mut cursor = Cursor::default();
+        let (events, url) = open(&shared, &mut cursor).await?;
+        let me = Arc::new(LegacySse {
+            shared,
+            endpoint: watch::Sender::new(Some(url)),
+            in_flight: Mutex::new(HashSet::new()),
+            dead: CancellationToken::new(),
+            fatal: Mutex::new(None),
+            tasks: TaskTracker::new(),
+        });
+        let runner = me.clone();
+        me.tasks
+            .spawn(async move { runner.run(events, cursor).await });
+        Ok(me)
+    }
+
+    /// Posts a message in the background.
+    pub(crate) fn send(self: &Arc<Self>, msg: Message) {
+        let me = self.clone();
+        self.tasks.spawn(async move { me.post(msg).await });
+    }
+
+    /// Resolves with the reason once the transport has failed for good.
+    pub(crate) async fn failed(&self) -> Error {
+        self.dead.cancelled().await;
+        self.fatal
+            .lock()
+            .expect("fatal lock is never poisoned")
+            .take()
+            .unwrap_or(Error::Closed("transport closed".into()))
+    }
+
+    async fn post(&self, msg: Message) {
+        let request_id = msg
+            .id()
+            .filter(|_| msg.kind() == jsonrpc::Kind::Request)
+            .cloned();
+        let url = match self.wait_endpoint().await {
+            Ok(url) => url,
+            Err(e) => {
+                if let Some(id) = &request_id {
+                    self.shared.inbox.fail(id, &e).await;
+                }
+                return;
+            }
+        };
+        if let Some(id) = &request_id {
+            self.in_flight
+                .lock()
+                .expect("in-flight lock is never poisoned")
+                .insert(id.clone());
+        }
+        if let Err(e) = self.post_to(&url, &msg).await {
+            let Some(id) = &request_id else {
+                return tracing::warn!(
+                    method = msg.method(),
+                    "could not deliver a message to the server: {e}"
+                );
+            };
+            let was_waiting = self
+                .in_flight
+                .lock()
+                .expect("in-flight lock is never poisoned")
+                .remove(id);
+            if was_waiting {
+                self.shared.inbox.fail(id, &e).await;
+            }
+        }
+    }
+
+    /// POSTs one message to the endpoint; the answer comes on the stream.
+    async fn post_to(&self, url: &Url, msg: &Message) -> Result<(), Error> {
+        tracing::debug!(method = msg.method(), id = ?msg.id(), "POST (HTTP+SSE)");
+        let req = self.shared.http.post_json(url, msg.as_str().to_owned());
+        let resp = tokio::select! {
+            biased;
+            _ = self.shared.shutdown.cancelled() => return Err(Error::Closed("the bridge is shutting down".into())),
+            r = req.send() => r.map_err(Error::from_reqwest)?,
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        if status.as_u16() == 401 || status.as_u16() == 403 {
+            let www_authenticate = resp
+                .headers()
+                .get(reqwest::header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            return Err(Error::AuthRequired {
+                status: status.as_u16(),
+                www_authenticate,
+            });
+        }
+        let body = read_body(resp, 64 * 1024).await.unwrap_or_default();
+        Err(Error::Status {
+            status: status.as_u16(),
+            body: excerpt(&body),
+        })
+    }
+
+    async fn wait_endpoint(&self) -> Result<Url, Error> {
+        let mut rx = self.endpoint.subscribe();
+        let wait = rx.wait_for(Option::is_some);
+        tokio::select! {
+            biased;
+            _ = self.dead.cancelled() => Err(Error::Closed("the HTTP+SSE connection failed".into())),
+            r = tokio::time::timeout(SEND_WAIT, wait) => match r {
+                Ok(Ok(url)) => Ok(url.clone().expect("waited for Some")),
+                _ => Err(Error::Closed("the server's event stream is down and could not be reopened".into())),
+            },
+        }
+    }
+
+    /// Reads the stream for as long as the bridge runs, reopening it when it drops.
+    async fn run(self: Arc<Self>, mut events: EventReader, mut cursor: Cursor) {
+        loop {
+            let reason = self.read(&mut events, &mut cursor).await;
+            if self.shared.shutdown.is_cancelled() {
+                return;
+            }
+            if let Err(e @ Error::CrossOriginEndpoint(_)) = reason {
+                return self.die(e).await;
+            }
+            let reason = match reason {
+                Ok(()) => "the server closed the event stream".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            tracing::info!("{reason}; reconnecting");
+            self.endpoint.send_replace(None);
+            self.fail_in_flight(&reason).await;
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = self.shared.shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(cursor.delay()) => {}
+                }
+                match open(&self.shared, &mut cursor).await {
+                    Ok((new_events, url)) => {
+                        events = new_events;
+                        match self.replay_handshake(&url, &mut events, &mut cursor).await {
+                            Ok(()) => {
+                                self.endpoint.send_replace(Some(url));
+                                tracing::info!("event stream reopened");
+                                break;
+                            }
+                            Err(e) => tracing::info!("handshake replay failed: {e}"),
+                        }
+                    }
+                    Err(e @ Error::CrossOriginEndpoint(_)) => return self.die(e).await,
+                    Err(e) => tracing::debug!("reconnect failed: {e}"),
+                }
+                cursor.failures += 1;
+            }
+        }
+    }
+
+    /// Delivers events until the stream ends.
+    async fn read(&self, events: &mut EventReader, cursor: &mut Cursor) -> Result<(), Error> {
+        loop {
+            let event = tokio::select! {
+                biased;
+                _ = self.shared.shutdown.cancelled() => return Ok(()),
+                e = events.next_event() => e?,
+            };
+            let Some(event) = event else { return Ok(()) };
+            cursor.note(&event);
+            match event.kind() {
+                "message" if !event.data.is_empty() => self.deliver(&event.data).await,
+                "endpoint" => {
+                    let url = resolve_endpoint(&self.shared.http.url, &event.data)?;
+                    self.endpoint.send_replace(Some(url));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn deliver(&self, data: &str) {
+        match self.shared.inbox.deliver_text(data).await {
+            Ok(answered) => {
+                let mut in_flight = self
+                    .in_flight
+                    .lock()
+                    .expect("in-flight lock is never poisoned");
+                for id in answered {
+                    in_flight.remove(&id);
+                }
+            }
+            Err(e) => tracing::warn!("dropping an invalid event from the server: {e}"),
+        }
+    }
+
+    /// Sends the host's `initialize` and `notifications/initialized` again on a new stream,
+    /// reading that stream until the private `initialize` is answered.
+    async fn replay_handshake(
+        &self,
+        url: &Url,
+        events: &mut EventReader,
+        cursor: &mut Cursor,
+    ) -> Result<(), Error> {
+        let handshake = self.shared.handshake();
+        let Some(initialize) = handshake.initialize else {
+            return Ok(());
+        };
+        let id = self.shared.internal_id("reinit");
+        let mut answer = self.shared.inbox.watch(&id, false);
+        self.post_to(url, &initialize.with_id(&id)).await?;
+        let deadline = tokio::time::sleep(HANDSHAKE_TIMEOUT);
+        tokio::pin!(deadline);
+        loop {
+            let event = tokio::select! {
+                biased;
+                reply = &mut answer => {
+                    let reply = reply.map_err(|_| Error::Closed("initialize was not answered".into()))?;
+                    if reply.kind() == jsonrpc::Kind::Error {
+                        return Err(Error::Closed(format!("the server refused initialize: {}", reply.as_str())));
+                    }
+                    break;
+                }
+                _ = &mut deadline => return Err(Error::Closed("the server did not answer initialize".into())),
+                e = events.next_event() => e?,
+            };
+            let Some(event) = event else {
+                return Err(Error::Closed("stream ended during initialize".into()));
+            };
+            cursor.note(&event);
+            if event.kind() == "message" && !event.data.is_empty() {
+                self.deliver(&event.data).await;
+            }
+        }
+        if let Some(initialized) = handshake.initialized {
+            self.post_to(url, &initialized).await?;
+        }
+        Ok(())
+    }
+
+    async fn fail_in_flight(&self, reason: &str) {
+        let ids: Vec<Id> = self
+            .in_flight
+            .lock()
+            .expect("in-flight lock is never poisoned")
+            .drain()
+            .collect();
+        for id in ids {
+            let e = Error::Closed(format!("{reason} before the request was answered"));
+            self.shared.inbox.fail(&id, &e).await;
+        }
+    }
+
+    async fn die(&self, e: Error) {
+        tracing::error!("{e}");
+        self.endpoint.send_replace(None);
+        self.fail_in_flight("the connection was abandoned").await;
+        *self.fatal.lock().expect("fatal lock is never poisoned") = Some(e);
+        self.dead.cancel();
+    }
+}
+
+/// Opens the event stream and reads up to the `endpoint` event. Messages that come first
+/// are delivered; a stream without an endpoint is an error.
+async fn open(shared: &Shared, cursor: &mut Cursor) -> Result<(EventReader, Url), Error> {
+    let mut req = shared.http.get_stream(&shared.http.url);
+    if let Some(last) = &cursor.last_event_id {
+        req = req.header("last-event-id", last);
+    }
+    let resp = req.send().await.map_err(Error::from_reqwest)?;
+    let status = resp.status();
+    if status.as_u16() == 401 || status.as_u16() == 403 {
+        let www_authenticate = resp
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        return Err(Error::AuthRequired {
+            status: status.as_u16(),
+            www_authenticate,
+        });
+    }
+    if !status.is_success() {
+        let body = read_body(resp, 64 * 1024).await.unwrap_or_default();
+        return Err(Error::Status {
+            status: status.as_u16(),
+            body: excerpt(&body),
+        });
+    }
+    let media = media_type(&resp);
+    if media != "text/event-stream" {
+        return Err(Error::ContentType(media));
+    }
+    let mut events = EventReader::new(resp, shared.http.max_message);
+    let endpoint = tokio::time::timeout(ENDPOINT_TIMEOUT, async {
+        loop {
+            let Some(event) = events.next_event().await? else {
+                return Err(Error::Closed(
+                    "the event stream ended before naming an endpoint".into(),
+                ));
+            };
+            cursor.note(&event);
+            match event.kind() {
+                "endpoint" => return resolve_endpoint(&shared.http.url, &event.data),
+                "message" if !event.data.is_empty() => {
+                    if let Err(e) = shared.inbox.deliver_text(&event.data).await {
+                        tracing::warn!("dropping an invalid event from the server: {e}");
+                    }
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .map_err(|_| Error::Closed("the server sent no endpoint event".into()))??;
+    tracing::debug!(endpoint = %endpoint::for_log(&endpoint), "HTTP+SSE endpoint");
+    Ok((events, endpoint))
+}
+
+/// Resolves the `endpoint` event's data against the stream URL; it must keep the origin.
+fn resolve_endpoint(base: &Url, data: &str) -> Result<Url, Error> {
+    let url = base
+        .join(data.trim())
+        .map_err(|e| Error::Protocol(format!("the endpoint event is not a URL ({e})")))?;
+    if !endpoint::same_origin(base, &url) {
+        return Err(Error::CrossOriginEndpoint(endpoint::for_log(&url)));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Relative and absolute endpoints resolve; another origin is refused.
+    #[test]
+    fn endpoint_must_keep_the_origin() {
+        let base = Url::parse("https://h.example/sse?x=1").unwrap();
+        assert_eq!(
+            resolve_endpoint(&base, "/messages?sessionId=a")
+                .unwrap()
+                .as_str(),
+            "https://h.example/messages?sessionId=a"
+        );
+        assert_eq!(
+            resolve_endpoint(&base, "https://h.example/m")
+                .unwrap()
+                .as_str(),
+            "https://h.example/m"
+        );
+        for evil in [
+            "https://evil.example/m",
+            "//evil.example/m",
+            "http://h.example/m",
+            "https://h.example:444/m",
+        ] {
+            assert!(
+                matches!(
+                    resolve_endpoint(&base, evil),
+                    Err(Error::CrossOriginEndpoint(_))
+                ),
+                "{evil}"
+            );
+        }
+    }
+}

@@ -1,0 +1,532 @@
+//! The Streamable HTTP transport as servers of 2025-03-26 to 2025-11-25 speak it.
+//!
+//! One POST per message; the answer comes back as JSON or as an event stream read by its own
+//! task. The session id from the `initialize` answer and the negotiated protocol version go
+//! on every later request. After `notifications/initialized` the optional GET stream is
+//! opened and kept open. Streams that drop are resumed with `Last-Event-ID`. A 404 on a live
+//! session replays the host's handshake privately and retries the message once. The session
+//! is deleted on shutdown.
+
+use super::http::{excerpt, media_type, read_body};
+use super::stream::{Cursor, EventReader};
+use super::{Error, HANDSHAKE_TIMEOUT, Shared};
+use crate::jsonrpc::{self, Id, Message};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderValue, LOCATION, WWW_AUTHENTICATE};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::task::TaskTracker;
+
+const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+/// Attempts to resume a dropped response stream before the request is failed.
+const MAX_RESUME_ATTEMPTS: u32 = 5;
+/// How long the DELETE of the session may take at shutdown.
+const DELETE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Largest error body read to look for a JSON-RPC error inside.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// The session as the server sees it.
+#[derive(Debug, Default, Clone)]
+struct Session {
+    id: Option<String>,
+    protocol_version: Option<String>,
+    /// Bumped each time the handshake is replayed; tells a task whether the session it used
+    /// is still the current one.
+    generation: u64,
+}
+
+/// What a POST produced.
+enum Outcome {
+    /// 202 or an empty 2xx body: nothing to read.
+    Accepted,
+    /// A JSON body (one message or a batch).
+    Json(bytes::Bytes),
+    /// An event stream that carries the answer.
+    Stream(reqwest::Response),
+}
+
+pub(crate) struct Streamable {
+    shared: Arc<Shared>,
+    session: Mutex<Session>,
+    /// Held while the handshake is replayed, so concurrent 404s replay it once.
+    reinit: tokio::sync::Mutex<()>,
+    /// Every task this transport starts, so shutdown can wait for them.
+    tasks: TaskTracker,
+}
+
+impl Streamable {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Streamable {
+            shared,
+            session: Mutex::new(Session::default()),
+            reinit: tokio::sync::Mutex::new(()),
+            tasks: TaskTracker::new(),
+        }
+    }
+
+    fn session(&self) -> Session {
+        self.session
+            .lock()
+            .expect("session lock is never poisoned")
+            .clone()
+    }
+
+    /// Sends a message in the background; its answer (or a bridge-made error) reaches the
+    /// host through the inbox.
+    pub(crate) fn send(self: &Arc<Self>, msg: Message) {
+        let me = self.clone();
+        self.tasks.spawn(async move { me.exchange(msg).await });
+    }
+
+    /// Sends the first message and reports the statuses that mean "not Streamable HTTP"
+    /// (400, 404, 405) instead of answering them, so the caller can fall back to HTTP+SSE.
+    pub(crate) async fn send_probe(self: &Arc<Self>, msg: Message) -> Result<(), (u16, Message)> {
+        match self.post(&msg).await {
+            Err(Error::Status {
+                status: s @ (400 | 404 | 405),
+                ..
+            }) => Err((s, msg)),
+            Err(Error::SessionExpired) => Err((404, msg)),
+            result => {
+                let me = self.clone();
+                self.tasks
+                    .spawn(async move { me.finish(result, &msg).await });
+                Ok(())
+            }
+        }
+    }
+
+    /// Posts a message, replaying the handshake once if the session expired.
+    async fn exchange(self: Arc<Self>, msg: Message) {
+        // Wait out a handshake replay in progress, so the message goes to the new session.
+        drop(self.reinit.lock().await);
+        let generation = self.session().generation;
+        let mut result = self.post(&msg).await;
+        if matches!(result, Err(Error::SessionExpired)) {
+            tracing::info!("server lost the session; initializing a new one");
+            result = match self.reinitialize(generation).await {
+                Ok(()) => self.post(&msg).await,
+                Err(e) => Err(e),
+            };
+        }
+        self.finish(result, &msg).await;
+    }
+
+    /// Handles a POST's result: delivers the answer, reads the stream, or fails the request.
+    async fn finish(self: &Arc<Self>, result: Result<Outcome, Error>, msg: &Message) {
+        let request_id = msg.id().filter(|_| msg.kind() == jsonrpc::Kind::Request);
+        match result {
+            Err(e) => match request_id {
+                Some(id) => self.shared.inbox.fail(id, &e).await,
+                None => tracing::warn!(
+                    method = msg.method(),
+                    "could not deliver a message to the server: {e}"
+                ),
+            },
+            Ok(Outcome::Accepted) => {
+                if msg.method() == Some("notifications/initialized") {
+                    self.start_listening();
+                } else if request_id.is_some() {
+                    tracing::warn!(id = ?request_id, "server accepted a request without answering; expecting the answer on the GET stream");
+                }
+            }
+            Ok(Outcome::Json(body)) => {
+                let text = String::from_utf8_lossy(&body);
+                match self.shared.inbox.deliver_text(&text).await {
+                    Ok(answered) => {
+                        if let Some(id) = request_id.filter(|id| !answered.contains(id)) {
+                            let e =
+                                Error::Protocol("the JSON reply did not answer the request".into());
+                            self.shared.inbox.fail(id, &e).await;
+                        }
+                    }
+                    Err(e) => match request_id {
+                        Some(id) => self.shared.inbox.fail(id, &e).await,
+                        None => tracing::warn!("{e}"),
+                    },
+                }
+            }
+            Ok(Outcome::Stream(resp)) => self.read_answer_stream(resp, request_id).await,
+        }
+    }
+
+    /// Builds and sends a POST for `msg` and classifies the reply.
+    async fn post(&self, msg: &Message) -> Result<Outcome, Error> {
+        let session = self.session();
+        let mut req = self
+            .shared
+            .http
+            .post_json(&self.shared.http.url, msg.as_str().to_owned());
+        req = self.with_session_headers(req, &session);
+        tracing::debug!(method = msg.method(), id = ?msg.id(), "POST");
+        tracing::trace!(body = msg.as_str(), "POST body");
+        let resp = tokio::select! {
+            biased;
+            _ = self.shared.shutdown.cancelled() => return Err(Error::Closed("the bridge is shutting down".into())),
+            r = req.send() => r.map_err(Error::from_reqwest)?,
+        };
+        let status = resp.status();
+        if status.is_success() {
+            if msg.method() == Some("initialize") {
+                self.capture_session(&resp);
+            }
+            if status == StatusCode::ACCEPTED {
+                return Ok(Outcome::Accepted);
+            }
+            return match media_type(&resp).as_str() {
+                "text/event-stream" => Ok(Outcome::Stream(resp)),
+                "application/json" => {
+                    let body = read_body(resp, self.shared.http.max_message).await?;
+                    if body.iter().all(u8::is_ascii_whitespace) {
+                        Ok(Outcome::Accepted)
+                    } else {
+                        Ok(Outcome::Json(body))
+                    }
+                }
+                other => {
+                    let body = read_body(resp, ERROR_BODY_LIMIT).await.unwrap_or_default();
+                    if body.iter().all(u8::is_ascii_whitespace) {
+                        Ok(Outcome::Accepted)
+                    } else {
+                        Err(Error::ContentType(other.to_owned()))
+                    }
+                }
+            };
+        }
+        Err(self.classify_failure(resp, msg, &session).await)
+    }
+
+    /// Maps a non-2xx reply to an error, or to the server's own JSON-RPC error when the body
+    /// carries one for this request.
+    async fn classify_failure(
+        &self,
+        resp: reqwest::Response,
+        msg: &Message,
+        session: &Session,
+    ) -> Error {
+        let status = resp.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            let www_authenticate = resp
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            return Error::AuthRequired {
+                status: status.as_u16(),
+                www_authenticate,
+            };
+        }
+        if status == StatusCode::NOT_FOUND && session.id.is_some() {
+            return Error::SessionExpired;
+        }
+        if status.is_redirection() {
+            let location = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("?");
+            return Error::Redirected {
+                location: location.to_owned(),
+            };
+        }
+        let body = read_body(resp, ERROR_BODY_LIMIT).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        if let (Ok(reply), Some(id)) = (Message::parse(&text), msg.id())
+            && reply.kind() == jsonrpc::Kind::Error
+            && reply.id() == Some(id)
+        {
+            // The server explained the failure in JSON-RPC; the host gets its words.
+            self.shared.inbox.deliver(reply).await;
+            return Error::Closed(format!("server answered HTTP {}", status.as_u16()));
+        }
+        Error::Status {
+            status: status.as_u16(),
+            body: excerpt(&body),
+        }
+    }
+
+    fn with_session_headers(
+        &self,
+        mut req: reqwest::RequestBuilder,
+        session: &Session,
+    ) -> reqwest::RequestBuilder {
+        if let Some(id) = &session.id {
+            req = req.header(SESSION_HEADER, id);
+        }
+        if let Some(v) = &session.protocol_version {
+            req = req.header(VERSION_HEADER, v);
+        }
+        req
+    }
+
+    fn capture_session(&self, resp: &reqwest::Response) {
+        let id = resp
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v: &HeaderValue| v.to_str().ok());
+        let mut session = self.session.lock().expect("session lock is never poisoned");
+        // Visible ASCII only (the spec's rule); anything else is ignored rather than echoed.
+        session.id = id
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| (0x21..=0x7e).contains(&b)))
+            .map(str::to_owned);
+        if session.id.is_some() {
+            tracing::debug!("session established");
+        }
+    }
+
+    /// Records the protocol version the server chose in its `initialize` answer.
+    pub(crate) fn record_initialize_result(&self, reply: &Message) {
+        #[derive(serde::Deserialize)]
+        struct InitResult {
+            #[serde(rename = "protocolVersion")]
+            protocol_version: String,
+        }
+        if let Some(result) = reply.field::<InitResult>("result") {
+            tracing::info!(version = %result.protocol_version, "server initialized");
+            self.session
+                .lock()
+                .expect("session lock is never poisoned")
+                .protocol_version =
+                Some(result.protocol_version).filter(|v| HeaderValue::from_str(v).is_ok());
+        }
+    }
+
+    /// Reads a POST's event stream until the request is answered, resuming with
+    /// `Last-Event-ID` when the stream drops early.
+    async fn read_answer_stream(&self, resp: reqwest::Response, request_id: Option<&Id>) {
+        let mut cursor = Cursor::default();
+        let mut resp = resp;
+        loop {
+            let outcome = self.pump(resp, &mut cursor, request_id).await;
+            let Some(id) = request_id else { return };
+            let reason = match outcome {
+                Ok(true) => return,
+                Ok(false) => "the server closed the stream before answering".to_owned(),
+                Err(e @ Error::TooLarge { .. }) | Err(e @ Error::Protocol(_)) => {
+                    return self.shared.inbox.fail(id, &e).await;
+                }
+                Err(e) => e.to_string(),
+            };
+            if self.shared.shutdown.is_cancelled() {
+                return;
+            }
+            let Some(last) = cursor.last_event_id.clone() else {
+                let e = Error::Closed(format!(
+                    "{reason}, and the stream cannot be resumed (no event id)"
+                ));
+                return self.shared.inbox.fail(id, &e).await;
+            };
+            if cursor.failures >= MAX_RESUME_ATTEMPTS {
+                let e = Error::Closed(format!(
+                    "{reason}; gave up resuming after {MAX_RESUME_ATTEMPTS} attempts"
+                ));
+                return self.shared.inbox.fail(id, &e).await;
+            }
+            tracing::debug!(%id, "stream ended early ({reason}); resuming");
+            resp = loop {
+                if !self.sleep(cursor.delay()).await {
+                    return;
+                }
+                cursor.failures += 1;
+                match self.resume(&last).await {
+                    Ok(r) => break r,
+                    Err(e) if cursor.failures >= MAX_RESUME_ATTEMPTS => {
+                        let e = Error::Closed(format!("could not resume the stream: {e}"));
+                        return self.shared.inbox.fail(id, &e).await;
+                    }
+                    Err(e) => tracing::debug!("resume failed: {e}"),
+                }
+            };
+        }
+    }
+
+    /// Opens a GET stream resuming after `last_event_id`.
+    async fn resume(&self, last_event_id: &str) -> Result<reqwest::Response, Error> {
+        let session = self.session();
+        let req = self
+            .with_session_headers(self.shared.http.get_stream(&self.shared.http.url), &session)
+            .header("last-event-id", last_event_id);
+        let resp = req.send().await.map_err(Error::from_reqwest)?;
+        if resp.status().is_success() && media_type(&resp) == "text/event-stream" {
+            Ok(resp)
+        } else {
+            Err(Error::Status {
+                status: resp.status().as_u16(),
+                body: String::new(),
+            })
+        }
+    }
+
+    /// Delivers the events of one stream. Returns whether `wanted` was answered (the stream
+    /// is then left, as the server should end it there anyway).
+    async fn pump(
+        &self,
+        resp: reqwest::Response,
+        cursor: &mut Cursor,
+        wanted: Option<&Id>,
+    ) -> Result<bool, Error> {
+        let mut events = EventReader::new(resp, self.shared.http.max_message);
+        loop {
+            let event = tokio::select! {
+                biased;
+                _ = self.shared.shutdown.cancelled() => return Ok(false),
+                e = events.next_event() => e?,
+            };
+            let Some(event) = event else { return Ok(false) };
+            cursor.note(&event);
+            if event.data.is_empty() || event.kind() != "message" {
+                continue; // priming events and other types carry no message
+            }
+            match self.shared.inbox.deliver_text(&event.data).await {
+                Ok(answered) => {
+                    if wanted.is_some_and(|id| answered.contains(id)) {
+                        return Ok(true);
+                    }
+                }
+                Err(e) => tracing::warn!("dropping an invalid event from the server: {e}"),
+            }
+        }
+    }
+
+    /// Opens the GET stream for server-initiated messages and keeps it open.
+    fn start_listening(self: &Arc<Self>) {
+        let me = self.clone();
+        self.tasks.spawn(async move { me.listen().await });
+    }
+
+    async fn listen(&self) {
+        let generation = self.session().generation;
+        let mut cursor = Cursor::default();
+        loop {
+            let session = self.session();
+            if session.generation != generation || self.shared.shutdown.is_cancelled() {
+                return; // a replayed handshake started its own listener
+            }
+            let mut req = self
+                .with_session_headers(self.shared.http.get_stream(&self.shared.http.url), &session);
+            if let Some(last) = &cursor.last_event_id {
+                req = req.header("last-event-id", last);
+            }
+            let resp = tokio::select! {
+                biased;
+                _ = self.shared.shutdown.cancelled() => return,
+                r = req.send() => r,
+            };
+            match resp {
+                Ok(resp) if resp.status() == StatusCode::METHOD_NOT_ALLOWED => {
+                    tracing::debug!("server offers no GET stream (405)");
+                    return;
+                }
+                Ok(resp)
+                    if resp.status().is_success() && media_type(&resp) == "text/event-stream" =>
+                {
+                    tracing::debug!("GET stream open");
+                    match self.pump(resp, &mut cursor, None).await {
+                        Ok(_) => tracing::debug!("GET stream ended; reconnecting"),
+                        Err(e) => tracing::debug!("GET stream failed: {e}; reconnecting"),
+                    }
+                }
+                Ok(resp) if resp.status() == StatusCode::NOT_FOUND => {
+                    tracing::debug!("GET stream: session gone; the next request starts a new one");
+                    return;
+                }
+                Ok(resp) => {
+                    tracing::debug!(status = resp.status().as_u16(), "GET stream refused");
+                    cursor.failures += 1;
+                    if cursor.failures > 8 {
+                        tracing::info!(
+                            "giving up on the GET stream; server messages arrive only with answers"
+                        );
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!("GET stream: {}", Error::from_reqwest(e));
+                    cursor.failures += 1;
+                }
+            }
+            if !self.sleep(cursor.delay()).await {
+                return;
+            }
+        }
+    }
+
+    /// Replays the host's handshake under a private id after the server lost the session.
+    /// Several tasks may hit the 404 at once; only the first replays, the rest reuse it.
+    async fn reinitialize(self: &Arc<Self>, seen_generation: u64) -> Result<(), Error> {
+        let _guard = self.reinit.lock().await;
+        if self.session().generation != seen_generation {
+            return Ok(());
+        }
+        let handshake = self.shared.handshake();
+        let Some(initialize) = handshake.initialize else {
+            return Err(Error::SessionExpired);
+        };
+        {
+            let mut s = self.session.lock().expect("session lock is never poisoned");
+            s.id = None;
+        }
+        let id = self.shared.internal_id("reinit");
+        let replay = initialize.with_id(&id);
+        let answer = self.shared.inbox.watch(&id, false);
+        let result = self.post(&replay).await;
+        self.finish(result, &replay).await;
+        let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, answer)
+            .await
+            .map_err(|_| Error::Closed("the server did not answer the new initialize".into()))?
+            .map_err(|_| Error::Closed("the new initialize was not answered".into()))?;
+        if reply.kind() == jsonrpc::Kind::Error {
+            return Err(Error::Closed(format!(
+                "the server refused the new initialize: {}",
+                reply.as_str()
+            )));
+        }
+        self.record_initialize_result(&reply);
+        if let Some(initialized) = handshake.initialized {
+            let result = self.post(&initialized).await;
+            // Bump first so the new listener this starts is not mistaken for a stale one.
+            self.session
+                .lock()
+                .expect("session lock is never poisoned")
+                .generation += 1;
+            self.finish(result, &initialized).await;
+        } else {
+            self.session
+                .lock()
+                .expect("session lock is never poisoned")
+                .generation += 1;
+        }
+        Ok(())
+    }
+
+    /// Sleeps unless shutdown comes first; returns false on shutdown.
+    async fn sleep(&self, delay: Duration) -> bool {
+        tokio::select! {
+            biased;
+            _ = self.shared.shutdown.cancelled() => false,
+            _ = tokio::time::sleep(delay) => true,
+        }
+    }
+
+    /// Deletes the session at shutdown (405 means the server does not allow it; fine).
+    pub(crate) async fn delete_session(&self) {
+        self.tasks.close();
+        let session = self.session();
+        let Some(id) = &session.id else { return };
+        let req = self
+            .shared
+            .http
+            .request(reqwest::Method::DELETE, &self.shared.http.url)
+            .header(SESSION_HEADER, id)
+            .timeout(DELETE_TIMEOUT);
+        let req = match &session.protocol_version {
+            Some(v) => req.header(VERSION_HEADER, v),
+            None => req,
+        };
+        match req.send().await {
+            Ok(resp) => tracing::debug!(status = resp.status().as_u16(), "session deleted"),
+            Err(e) => tracing::debug!("could not delete the session: {}", Error::from_reqwest(e)),
+        }
+    }
+}
