@@ -1,0 +1,93 @@
+"""FastMCP peer for the mcp-bridge interop tests.
+
+Runs a small MCP server from the official Python SDK (`mcp` 1.x, FastMCP) on
+127.0.0.1 so the bridge can be tested against an implementation none of us wrote.
+
+    python fastmcp_server.py --transport sse|streamable-http --port N
+
+Tools:
+  echo(message)            -> "Echo: <message>"
+  long_running(steps, delay_ms) -> sends one progress notification per step,
+                              then returns "Long running operation completed: <steps> steps"
+
+Once the socket is bound the server prints one line to stdout:
+    READY <transport> http://127.0.0.1:<port><path>
+so the caller does not have to poll (polling the port works too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from mcp.server.fastmcp import Context, FastMCP
+
+
+def build_server(host: str, port: int) -> FastMCP:
+    server = FastMCP(
+        name="mcp-bridge-interop-fastmcp",
+        host=host,
+        port=port,
+        log_level="WARNING",
+    )
+
+    @server.tool(description="Echoes back the input string")
+    def echo(message: str) -> str:
+        return f"Echo: {message}"
+
+    @server.tool(description="Sleeps in steps and reports progress after each one")
+    async def long_running(ctx: Context, steps: int = 3, delay_ms: int = 200) -> str:
+        for step in range(1, steps + 1):
+            await asyncio.sleep(delay_ms / 1000)
+            await ctx.report_progress(step, steps, f"step {step} of {steps}")
+        return f"Long running operation completed: {steps} steps"
+
+    return server
+
+
+async def serve(server: FastMCP, transport: str, host: str, port: int) -> None:
+    import uvicorn
+
+    if transport == "sse":
+        app = server.sse_app()
+        path = server.settings.sse_path
+    else:
+        app = server.streamable_http_app()
+        path = server.settings.streamable_http_path
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    uv_server = uvicorn.Server(config)
+
+    async def announce() -> None:
+        # uvicorn sets `started` once the listening socket is bound.
+        while not uv_server.started:
+            if uv_server.should_exit:
+                return
+            await asyncio.sleep(0.02)
+        print(f"READY {transport} http://{host}:{port}{path}", flush=True)
+
+    announcer = asyncio.create_task(announce())
+    try:
+        await uv_server.serve()
+    finally:
+        announcer.cancel()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--transport", choices=["sse", "streamable-http"], required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args()
+
+    server = build_server(args.host, args.port)
+    try:
+        asyncio.run(serve(server, args.transport, args.host, args.port))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+// Third-party MCP servers ("peers") for the interop tests: start one on a free
+// 127.0.0.1 port, wait until it accepts connections, stop it afterwards.
+//
+// Every wait here has a deadline, and a peer that is not installed is a loud
+// failure that names scripts/setup-peers.sh, never a silent skip.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(HERE, '..', '..');
+const SETUP_HINT = 'run `sudo scripts/setup-peers.sh` (from the repository root) to install the interop peers';
+
+const EVERYTHING_PKG = path.join(HERE, 'node_modules', '@modelcontextprotocol', 'server-everything', 'package.json');
+const SDK_PKG = path.join(HERE, 'node_modules', '@modelcontextprotocol', 'sdk', 'package.json');
+export const VENV_PYTHON = path.join(HERE, '.venv', 'bin', 'python');
+export const NODE22 = path.join(HERE, 'node_modules', '.bin', 'node');
+
+/** Throws a clear error when the npm or Python peers are missing. */
+export function requirePeers({ python = false, everything = false } = {}) {
+  const missing = [];
+  if (!existsSync(SDK_PKG)) missing.push(`${SDK_PKG} (npm ci in tests/interop)`);
+  if (everything && !existsSync(EVERYTHING_PKG)) missing.push(`${EVERYTHING_PKG} (npm ci in tests/interop)`);
+  if (python && !existsSync(VENV_PYTHON)) missing.push(`${VENV_PYTHON} (python venv with requirements.txt)`);
+  if (missing.length > 0) {
+    throw new Error(`interop peers are not installed; ${SETUP_HINT}. Missing:\n  ${missing.join('\n  ')}`);
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(500, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+/**
+ * Spawns a server process and resolves once its port accepts TCP connections.
+ * Rejects (after killing the process) if it exits first or the deadline passes.
+ */
+async function startProcess({ name, command, args, env, cwd, port, readyTimeoutMs = 20_000 }) {
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk) => {
+    output += chunk.toString();
+    if (output.length > 32_768) output = output.slice(-32_768);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  const exitPromise = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    });
+    child.once('error', (err) => {
+      exited = { code: null, signal: null, error: err };
+      resolve(exited);
+    });
+  });
+
+  const peer = {
+    name,
+    port,
+    child,
+    output: () => output,
+    async stop() {
+      if (exited) return exited;
+      child.kill('SIGTERM');
+      const timer = new Promise((resolve) => setTimeout(resolve, 3_000).unref());
+      await Promise.race([exitPromise, timer]);
+      if (!exited) {
+        child.kill('SIGKILL');
+        await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      }
+      return exited;
+    },
+  };
+
+  const deadline = Date.now() + readyTimeoutMs;
+  while (Date.now() < deadline) {
+    if (exited) {
+      throw new Error(
+        `${name} exited before it was ready (${JSON.stringify(exited)}); its output:\n${output}`,
+      );
+    }
+    if (await canConnect(port)) return peer;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await peer.stop();
+  throw new Error(`${name} did not accept connections on 127.0.0.1:${port} within ${readyTimeoutMs} ms; output:\n${output}`);
+}
+
+/**
+ * @modelcontextprotocol/server-everything, mode 'streamableHttp' (endpoint /mcp)
+ * or 'sse' (GET /sse, POST /message).
+ */
+export async function startEverything(mode) {
+  requirePeers({ everything: true });
+  const port = await freePort();
+  const peer = await startProcess({
+    name: `server-everything (${mode})`,
+    command: process.execPath,
+    args: [path.join(HERE, 'everything-launcher.mjs'), mode],
+    env: { PORT: String(port) },
+    cwd: HERE,
+    port,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  peer.url = mode === 'sse' ? `${base}/sse` : `${base}/mcp`;
+  return peer;
+}
+
+/** The Python SDK's FastMCP, transport 'streamable-http' (/mcp) or 'sse' (/sse). */
+export async function startFastMcp(transport) {
+  requirePeers({ python: true });
+  const port = await freePort();
+  const peer = await startProcess({
+    name: `python FastMCP (${transport})`,
+    command: VENV_PYTHON,
+    args: [path.join(HERE, 'fastmcp_server.py'), '--transport', transport, '--port', String(port)],
+    env: { PYTHONUNBUFFERED: '1' },
+    cwd: HERE,
+    port,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  peer.url = transport === 'sse' ? `${base}/sse` : `${base}/mcp`;
+  return peer;
+}
