@@ -1,0 +1,117 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mcp_bridge_global_optspecs
+    string join \n transport= H/header= header-file= bearer= allow-http ca-cert= sse= streamable-http= ignore-tool= max-message-size= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+end
+
+function __fish_mcp_bridge_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mcp_bridge_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mcp_bridge_using_subcommand
+    set -l cmd (__fish_mcp_bridge_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l transport -d 'Which transport to use, and in what order to try them' -r -f -a "http-first\t'Streamable HTTP, falling back to HTTP+SSE when the server answers 400/404/405'
+sse-first\t'HTTP+SSE, falling back to Streamable HTTP when the SSE stream cannot be opened'
+http-only\t'Streamable HTTP only'
+sse-only\t'HTTP+SSE only (2024-11-05 servers)'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s H -l header -d 'Send an extra HTTP header, as \'Name: value\'. Repeatable' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l sse -d 'Connect over HTTP+SSE to this URL (supergateway\'s `--sse`)' -r -f
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l streamable-http -d 'Connect over Streamable HTTP to this URL (supergateway\'s `--streamableHttp`)' -r -f
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l ignore-tool -d 'Hide tools whose names match PATTERN from the host (`*` matches any run of characters)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l max-message-size -d 'Largest single message accepted from the host or the server, in bytes' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l output-transport -d 'Accepted for supergateway compatibility; only `stdio` is supported' -r -f -a "stdio\t''"
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+none\t'No logs at all'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l allow-http -d 'Allow plain http:// to a host other than this machine'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s q -l quiet -d 'Less logging (-q errors and warnings only... -qq errors only)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s V -l version -d 'Print version'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "login" -d 'Authorize with a server now (browser login) and store the tokens [not yet available]'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "logout" -d 'Forget stored tokens and client registrations [not yet available]'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "status" -d 'Show stored credentials, never the secrets [not yet available]'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "completions" -d 'Print a shell completion script'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l transport -d 'Which transport to use, and in what order to try them' -r -f -a "http-first\t'Streamable HTTP, falling back to HTTP+SSE when the server answers 400/404/405'
+sse-first\t'HTTP+SSE, falling back to Streamable HTTP when the SSE stream cannot be opened'
+http-only\t'Streamable HTTP only'
+sse-only\t'HTTP+SSE only (2024-11-05 servers)'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s H -l header -d 'Send an extra HTTP header, as \'Name: value\'. Repeatable' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+none\t'No logs at all'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l allow-http -d 'Allow plain http:// to a host other than this machine'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s q -l quiet -d 'Less logging (-q errors and warnings only... -qq errors only)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+none\t'No logs at all'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -l all -d 'Forget the credentials of every server'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -s q -l quiet -d 'Less logging (-q errors and warnings only... -qq errors only)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+none\t'No logs at all'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -l json -d 'Print JSON instead of a table'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -s q -l quiet -d 'Less logging (-q errors and warnings only... -qq errors only)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+none\t'No logs at all'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -s q -l quiet -d 'Less logging (-q errors and warnings only... -qq errors only)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "login" -d 'Authorize with a server now (browser login) and store the tokens [not yet available]'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "logout" -d 'Forget stored tokens and client registrations [not yet available]'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "status" -d 'Show stored credentials, never the secrets [not yet available]'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

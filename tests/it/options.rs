@@ -1,0 +1,216 @@
+//! Command-line behaviour end to end: credentials and headers, URL policy, proxies, exit
+//! codes, completions.
+
+use crate::support::mock::{Config, MockMcp};
+use crate::support::{Bridge, bin, run_once};
+use serde_json::json;
+use std::path::Path;
+
+const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+
+/// The bearer token from the environment (with `${VAR}` expansion) and extra headers from
+/// flags and files reach the server, and no secret appears in the most verbose log.
+#[tokio::test]
+async fn credentials_reach_the_server_and_never_the_log() {
+    let server = MockMcp::start(Config {
+        bearer: Some("tok-123".into()),
+        ..Config::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("headers");
+    std::fs::write(&file, "# secrets\nX-Api-Key: ${API_KEY}\n").unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    let mut bridge = Bridge::start_with(
+        &[
+            &server.url(),
+            "--header",
+            "X-Trace: visible",
+            "--header-file",
+            &file,
+        ],
+        |c| {
+            c.env("MCP_BRIDGE_BEARER", "${TOKEN_SOURCE}")
+                .env("TOKEN_SOURCE", "tok-123")
+                .env("API_KEY", "key-456");
+        },
+    );
+    bridge.initialize().await;
+    assert_eq!(
+        bridge.request(1, "ping", json!({})).await["result"],
+        json!({})
+    );
+    let (code, stderr) = bridge.finish().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let r = &server.calls("ping")[0];
+    assert_eq!(r.header("authorization"), Some("Bearer tok-123"));
+    assert_eq!(r.header("x-api-key"), Some("key-456"));
+    assert_eq!(r.header("x-trace"), Some("visible"));
+    assert!(stderr.contains("TRACE"), "the log ran at trace level");
+    for secret in ["tok-123", "key-456"] {
+        assert!(
+            !stderr.contains(secret),
+            "{secret} leaked into the log:\n{stderr}"
+        );
+    }
+}
+
+/// supergateway's `--oauth2Bearer` is the same as `--bearer`.
+#[tokio::test]
+async fn oauth2bearer_is_accepted() {
+    let server = MockMcp::start(Config {
+        bearer: Some("sg".into()),
+        ..Config::default()
+    })
+    .await;
+    let mut bridge = Bridge::start(&["--streamableHttp", &server.url(), "--oauth2Bearer", "sg"]);
+    let init = bridge.initialize().await;
+    assert!(init.get("result").is_some(), "{init}");
+    bridge.finish().await;
+}
+
+/// Without the right token the host gets a clear error, not a hang.
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_token_is_a_clear_error() {
+    let server = MockMcp::start(Config {
+        bearer: Some("x".into()),
+        ..Config::default()
+    })
+    .await;
+    let (code, stdout, _) = run_once(&[&server.url()], &[], &format!("{INIT}\n"));
+    assert_eq!(code, 0);
+    let answer: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("requires authorization"),
+        "{answer}"
+    );
+}
+
+/// Usage errors exit 2 with one clear line on stderr and nothing on stdout.
+#[test]
+fn usage_errors_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["http://example.com/mcp"], "--allow-http"),
+        (
+            &["https://h/mcp", "--header", "X-A: ${NOPE_UNSET}"],
+            "NOPE_UNSET is not set",
+        ),
+        (
+            &["https://h/mcp", "--bearer", "${NOPE_UNSET}"],
+            "NOPE_UNSET is not set",
+        ),
+        (&["https://h/mcp", "--header", "broken"], "Name: value"),
+        (
+            &["https://h/mcp", "--header-file", "/nonexistent/file"],
+            "failed to read header file",
+        ),
+        (&["https://u:p@h/mcp"], "user name or password"),
+        (&["not a url"], "not a valid URL"),
+        (
+            &[
+                "https://h/mcp",
+                "--bearer",
+                "a",
+                "--header",
+                "Authorization: b",
+            ],
+            "use one",
+        ),
+        (&[], "no server URL"),
+        (
+            &["https://h/mcp", "--transport", "carrier-pigeon"],
+            "invalid value",
+        ),
+        (&["login", "https://h/mcp"], "not yet available"),
+    ];
+    for (args, expect) in cases {
+        let (code, stdout, stderr) = run_once(args, &[], "");
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stdout.is_empty(),
+            "{args:?}: stdout must stay clean: {stdout}"
+        );
+        assert!(stderr.contains(expect), "{args:?}: {stderr}");
+    }
+}
+
+/// `--allow-http` permits plain http to another host (reached here through a proxy).
+#[tokio::test(flavor = "multi_thread")]
+async fn http_proxy_and_allow_http() {
+    let proxy = MockMcp::start(Config::default()).await;
+    let proxy_url = format!("http://{}", proxy.addr);
+    let (code, stdout, stderr) = run_once(
+        &["http://mcp.example.invalid/mcp", "--allow-http"],
+        &[("HTTP_PROXY", &proxy_url), ("NO_PROXY", "")],
+        &format!("{INIT}\n"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"result\""), "{stdout} {stderr}");
+    let seen = &proxy.calls("initialize")[0];
+    assert_eq!(
+        seen.header("host"),
+        Some("mcp.example.invalid"),
+        "the request went through the proxy"
+    );
+}
+
+/// NO_PROXY exempts hosts from the proxy.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_proxy_is_honoured() {
+    let server = MockMcp::start(Config::default()).await;
+    let (code, stdout, stderr) = run_once(
+        &[&server.url()],
+        &[
+            ("HTTP_PROXY", "http://127.0.0.1:9"),
+            ("NO_PROXY", "127.0.0.1"),
+        ],
+        &format!("{INIT}\n"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"result\""), "{stdout} {stderr}");
+}
+
+/// `--help` and `--version` go to stdout and exit 0.
+#[test]
+fn help_and_version() {
+    let (code, stdout, _) = run_once(&["--help"], &[], "");
+    assert_eq!(code, 0);
+    assert!(stdout.contains("--oauth2-bearer") || stdout.contains("--bearer"));
+    assert!(stdout.contains("Exit codes"));
+    let (code, stdout, _) = run_once(&["--version"], &[], "");
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("mcp-bridge "));
+}
+
+/// The completion scripts in completions/ match what the CLI generates now. Run with
+/// UPDATE_COMPLETIONS=1 to rewrite them.
+#[test]
+fn completions_are_current() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for (shell, file) in [
+        ("bash", "mcp-bridge.bash"),
+        ("zsh", "_mcp-bridge"),
+        ("fish", "mcp-bridge.fish"),
+        ("powershell", "_mcp-bridge.ps1"),
+    ] {
+        let out = std::process::Command::new(bin())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let path = dir.join(file);
+        if std::env::var_os("UPDATE_COMPLETIONS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &out.stdout).unwrap();
+        }
+        let stored = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            stored == out.stdout,
+            "{} is stale; regenerate with UPDATE_COMPLETIONS=1 cargo test completions_are_current",
+            path.display()
+        );
+    }
+}

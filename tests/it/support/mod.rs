@@ -1,0 +1,219 @@
+//! Test support: the mock server and a handle on a running bridge process.
+
+pub mod mock;
+
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// How long any single wait on the bridge may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// The bridge binary built for these tests.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mcp-bridge"))
+}
+
+/// A command for the bridge with an isolated environment: a temporary home, no proxies
+/// from the machine, no credentials from the caller's environment.
+pub fn command(home: &std::path::Path) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("NO_PROXY", "127.0.0.1,localhost,::1")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// A running bridge with piped stdio, playing the host.
+pub struct Bridge {
+    pub child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Option<BufReader<ChildStdout>>,
+    stderr_task: tokio::task::JoinHandle<String>,
+    _home: tempfile::TempDir,
+}
+
+impl Bridge {
+    /// Starts the bridge with these arguments (and `-vv` so failures show a trace).
+    pub fn start(args: &[&str]) -> Bridge {
+        Self::start_with(args, |_| {})
+    }
+
+    /// Starts the bridge after letting `f` adjust the command (environment, say).
+    pub fn start_with(args: &[&str], f: impl FnOnce(&mut Command)) -> Bridge {
+        let home = tempfile::tempdir().expect("temp dir");
+        let mut cmd = command(home.path());
+        cmd.arg("-vv")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        f(&mut cmd);
+        let mut child = cmd.spawn().expect("spawn the bridge");
+        let stdin = child.stdin.take();
+        let stdout = Some(BufReader::new(child.stdout.take().expect("piped stdout")));
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr_task = tokio::spawn(async move {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s).await;
+            s
+        });
+        Bridge {
+            child,
+            stdin,
+            stdout,
+            stderr_task,
+            _home: home,
+        }
+    }
+
+    /// Writes one line to the bridge's stdin.
+    pub async fn send_raw(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin.write_all(line.as_bytes()).await.expect("write stdin");
+        stdin.write_all(b"\n").await.expect("write stdin");
+        stdin.flush().await.expect("flush stdin");
+    }
+
+    pub async fn send(&mut self, msg: Value) {
+        self.send_raw(&msg.to_string()).await;
+    }
+
+    /// Reads the next line of stdout; it must be one JSON-RPC message.
+    pub async fn recv(&mut self) -> Value {
+        let mut line = String::new();
+        let n = tokio::time::timeout(
+            WAIT,
+            self.stdout
+                .as_mut()
+                .expect("stdout still open")
+                .read_line(&mut line),
+        )
+        .await
+        .expect("timed out waiting for the bridge to write a message")
+        .expect("read stdout");
+        assert!(n > 0, "the bridge closed stdout");
+        assert!(line.ends_with('\n'), "every message ends with a newline");
+        let v: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
+        assert_eq!(v["jsonrpc"], "2.0", "stdout carries JSON-RPC only: {line}");
+        v
+    }
+
+    /// Reads until the answer to `id` arrives; returns it and whatever came before it.
+    pub async fn recv_answer(&mut self, id: Value) -> (Value, Vec<Value>) {
+        let mut before = Vec::new();
+        loop {
+            let v = self.recv().await;
+            if v.get("method").is_none() && v["id"] == id {
+                return (v, before);
+            }
+            before.push(v);
+        }
+    }
+
+    /// Sends a request and waits for its answer.
+    pub async fn request(&mut self, id: i64, method: &str, params: Value) -> Value {
+        self.send(json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}))
+            .await;
+        self.recv_answer(json!(id)).await.0
+    }
+
+    /// The host's side of the handshake.
+    pub async fn initialize(&mut self) -> Value {
+        let r = self
+            .request(0, "initialize", json!({"protocolVersion":"2025-06-18","capabilities":{"elicitation":{}},"clientInfo":{"name":"test-host","version":"1"}}))
+            .await;
+        self.send(json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
+            .await;
+        r
+    }
+
+    /// Closes stdin (the host going away).
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
+    }
+
+    /// Closes our end of the bridge's stdout (a host that stopped reading).
+    pub fn close_stdout(&mut self) {
+        self.stdout.take();
+    }
+
+    /// Reads every remaining stdout line until EOF.
+    pub async fn drain_stdout(&mut self) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let mut line = String::new();
+            let n = tokio::time::timeout(
+                WAIT,
+                self.stdout
+                    .as_mut()
+                    .expect("stdout still open")
+                    .read_line(&mut line),
+            )
+            .await
+            .expect("stdout EOF in time")
+            .unwrap();
+            if n == 0 {
+                return out;
+            }
+            out.push(
+                serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}")),
+            );
+        }
+    }
+
+    /// Waits for the process to exit; returns its code and stderr.
+    pub async fn finish(mut self) -> (Option<i32>, String) {
+        self.close_stdin();
+        let status = tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("the bridge exits in time")
+            .unwrap();
+        let stderr = tokio::time::timeout(WAIT, self.stderr_task)
+            .await
+            .expect("stderr closes")
+            .unwrap();
+        (status.code(), stderr)
+    }
+
+    /// Sends a signal to the bridge.
+    pub fn signal(&self, sig: &str) {
+        let pid = self.child.id().expect("running").to_string();
+        let ok = std::process::Command::new("kill")
+            .args(["-s", sig, &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -s {sig} failed");
+    }
+}
+
+/// Runs the bridge to completion with `stdin` as its input; returns code, stdout, stderr.
+pub fn run_once(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> (i32, String, String) {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = assert_cmd::Command::new(bin())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("NO_PROXY", "127.0.0.1,localhost,::1")
+        .args(args)
+        .envs(envs.iter().copied())
+        .write_stdin(stdin.to_owned())
+        .timeout(WAIT)
+        .output()
+        .expect("run the bridge");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
