@@ -68,6 +68,7 @@ where
     // Messages from the host, in stdin order, for the pump.
     let (from_host_tx, mut from_host_rx) = mpsc::channel::<Message>(CHANNEL_CAPACITY);
     let stdout_closed = CancellationToken::new();
+    let stdin_closed = CancellationToken::new();
 
     let reader = tokio::spawn(read_stdin(
         LineReader::new(
@@ -78,6 +79,7 @@ where
         local_tx.clone(),
         pending.clone(),
         options.tool_filter.clone(),
+        stdin_closed.clone(),
     ));
     let writer = tokio::spawn(write_stdout(
         stdout,
@@ -88,6 +90,8 @@ where
         stdout_closed.clone(),
     ));
 
+    // Set when the drain already ran out while a send was blocked.
+    let mut drained = false;
     let quit = 'pump: loop {
         tokio::select! {
             biased;
@@ -99,6 +103,12 @@ where
                 tokio::select! {
                     biased;
                     _ = signal.cancelled() => break 'pump QuitReason::Signal,
+                    // A send only blocks while the server has not answered `initialize`; a
+                    // host that has gone away waits no longer than the drain allows.
+                    _ = after(&stdin_closed, options.drain_timeout) => {
+                        drained = true;
+                        break 'pump QuitReason::StdinClosed;
+                    }
                     r = transport.send(msg) => if let Err(e) = r { break 'pump QuitReason::Fatal(e) },
                 }
             }
@@ -108,7 +118,7 @@ where
     reader.abort();
 
     // Give answers in flight a bounded time to arrive (not when the host is gone).
-    if !matches!(quit, QuitReason::StdoutClosed | QuitReason::Fatal(_)) {
+    if !drained && !matches!(quit, QuitReason::StdoutClosed | QuitReason::Fatal(_)) {
         let mut watcher = pending.subscribe();
         tokio::select! {
             _ = watcher.wait_for(HashMap::is_empty) => {}
@@ -140,6 +150,12 @@ where
     quit
 }
 
+/// Resolves `delay` after `token` is cancelled.
+async fn after(token: &CancellationToken, delay: Duration) {
+    token.cancelled().await;
+    tokio::time::sleep(delay).await;
+}
+
 /// Extension used above: modify the table and return a value in one step.
 trait SendModifyRet<T> {
     fn send_modify_ret<U>(&self, f: impl FnOnce(&mut T) -> U) -> U;
@@ -160,7 +176,9 @@ async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
     local_tx: mpsc::Sender<Message>,
     pending: PendingTable,
     filter: ToolFilter,
+    stdin_closed: CancellationToken,
 ) {
+    let _closed_on_return = stdin_closed.drop_guard();
     loop {
         let line = match lines.next_line().await {
             Ok(Some(line)) => line,

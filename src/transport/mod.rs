@@ -330,8 +330,9 @@ impl Transport {
             Mode::HttpFirst => {
                 let s = streamable();
                 match s.send_probe(first).await {
-                    Ok(()) => self.use_streamable(s),
-                    Err((status, first)) => {
+                    streamable::Probe::Speaks => self.use_streamable(s),
+                    streamable::Probe::Unreachable => {} // the next message probes again
+                    streamable::Probe::Refused(status, first) => {
                         tracing::info!(status, "server refused Streamable HTTP; trying HTTP+SSE");
                         match sse::LegacySse::connect(self.shared.clone()).await {
                             Ok(sse) => {

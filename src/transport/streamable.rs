@@ -36,6 +36,17 @@ struct Session {
     generation: u64,
 }
 
+/// What the first POST said about the server.
+pub(crate) enum Probe {
+    /// It answered: this is a Streamable HTTP server.
+    Speaks,
+    /// It refused the POST with this status (the message is handed back unanswered).
+    Refused(u16, Message),
+    /// It could not be reached; the message was answered with an error and nothing is
+    /// decided yet.
+    Unreachable,
+}
+
 /// What a POST produced.
 enum Outcome {
     /// 202 or an empty 2xx body: nothing to read.
@@ -79,22 +90,25 @@ impl Streamable {
         self.tasks.spawn(async move { me.exchange(msg).await });
     }
 
-    /// Sends the first message and reports the statuses that mean "not Streamable HTTP"
-    /// (400, 404, 405) instead of answering them, so the caller can fall back to HTTP+SSE.
-    pub(crate) async fn send_probe(self: &Arc<Self>, msg: Message) -> Result<(), (u16, Message)> {
-        match self.post(&msg).await {
+    /// Sends the first message and reports whether the server speaks Streamable HTTP. The
+    /// statuses that mean it does not (400, 404, 405) are returned, not answered, so the
+    /// caller can fall back to HTTP+SSE; every other outcome is answered in-band.
+    pub(crate) async fn send_probe(self: &Arc<Self>, msg: Message) -> Probe {
+        let result = self.post(&msg).await;
+        let probe = match &result {
             Err(Error::Status {
                 status: s @ (400 | 404 | 405),
                 ..
-            }) => Err((s, msg)),
-            Err(Error::SessionExpired) => Err((404, msg)),
-            result => {
-                let me = self.clone();
-                self.tasks
-                    .spawn(async move { me.finish(result, &msg).await });
-                Ok(())
+            }) => {
+                return Probe::Refused(*s, msg);
             }
-        }
+            Err(Error::Connect(_)) => Probe::Unreachable,
+            _ => Probe::Speaks,
+        };
+        let me = self.clone();
+        self.tasks
+            .spawn(async move { me.finish(result, &msg).await });
+        probe
     }
 
     /// Posts a message, replaying the handshake once if the session expired.

@@ -261,3 +261,35 @@ async fn closed_stdout_ends_the_bridge() {
         })
         .await;
 }
+
+/// A server that never answers `initialize` does not keep the bridge alive after the host
+/// leaves: the handshake is answered with an error and the bridge exits within the drain.
+#[tokio::test]
+async fn hung_initialize_does_not_outlive_the_host() {
+    let server = MockMcp::start(Config {
+        hang_initialize: true,
+        ..Config::default()
+    })
+    .await;
+    let mut bridge = Bridge::start(&[&server.url()]);
+    bridge
+        .send(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}))
+        .await;
+    bridge
+        .send(json!({"jsonrpc":"2.0","id":1,"method":"ping"}))
+        .await;
+    server.wait_for("the initialize", |rs| !rs.is_empty()).await;
+    let started = Instant::now();
+    bridge.close_stdin();
+    let mut ids: Vec<_> = bridge
+        .drain_stdout()
+        .await
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![0, 1], "both requests answered once");
+    let (code, _) = bridge.finish().await;
+    assert_eq!(code, Some(0));
+    assert!(started.elapsed() < WAIT);
+}

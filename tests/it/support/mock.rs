@@ -39,6 +39,8 @@ pub struct Config {
     pub legacy_endpoint_override: Option<String>,
     /// Legacy: close the event stream after this many POSTs (once).
     pub legacy_drop_after: Option<usize>,
+    /// Never answer `initialize` (the POST hangs).
+    pub hang_initialize: bool,
 }
 
 impl Default for Config {
@@ -51,6 +53,7 @@ impl Default for Config {
             legacy_only: false,
             legacy_endpoint_override: None,
             legacy_drop_after: None,
+            hang_initialize: false,
         }
     }
 }
@@ -297,6 +300,9 @@ async fn post_mcp(
         .unwrap_or("")
         .to_owned();
     let id = body.get("id").cloned();
+    if method == "initialize" && state.config.hang_initialize {
+        std::future::pending::<()>().await;
+    }
     if method == "initialize" {
         let session = {
             let mut inner = state.inner.lock().unwrap();
