@@ -5,6 +5,7 @@
 
 #![deny(clippy::print_stdout)]
 
+mod auth;
 mod cli;
 mod commands;
 mod endpoint;
