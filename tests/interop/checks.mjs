@@ -1,13 +1,24 @@
 // The assertions every interop peer gets, through the bridge and directly.
 //
 // A peer description ("spec") names its tools:
-//   echo:  { name, args, expectText }            a call whose text result is known
-//   long:  { name, args, steps, expectText }     a call that sends `steps` progress notifications
+//   echo:   { name, args, expectText }            a call whose text result is known
+//   long:   { name, args, steps, expectText }     a call that sends `steps` progress notifications
+//   elicit: { name, args, expectText }            a call that sends elicitation/create mid-call
+//   sample: { name, args, expectText }            a call that sends sampling/createMessage mid-call
 import assert from 'node:assert/strict';
+
+import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 import { isSdkClientRace, withTimeout } from './host.mjs';
 
 const CALL_TIMEOUT_MS = 20_000;
+/**
+ * How long a call may stay unanswered after its server was killed. Generous:
+ * against a server whose streams carry event ids the bridge first tries to
+ * resume the stream (with backoff, about 31 s in total as of this writing)
+ * before it gives up; this bound only rules out a hang.
+ */
+const PEER_DEATH_DEADLINE_MS = 45_000;
 
 function textOf(result) {
   assert.ok(Array.isArray(result?.content), `tool result has no content array: ${JSON.stringify(result)}`);
@@ -105,4 +116,88 @@ export async function checkConcurrent(conn, spec) {
   const short = checkEcho(conn, spec, 'while the long call runs').then(() => order.push('echo'));
   await Promise.all([long, short]);
   assert.deepEqual(order, ['echo', 'long'], 'the echo call waited for the long-running call to finish');
+}
+
+/** What the interop host answers to server-to-client requests. */
+export const ELICITED_NAME = 'Ada Lovelace';
+export const SAMPLED_TEXT = 'sampled by the interop host';
+
+/**
+ * Host options for connect: advertise elicitation (form) and sampling, and
+ * answer them with fixed content so the tool results can be checked.
+ */
+export function hostWithServerRequests() {
+  return {
+    capabilities: { elicitation: { form: {} }, sampling: {} },
+    setup(client) {
+      client.setRequestHandler(ElicitRequestSchema, async () => ({
+        action: 'accept',
+        content: { name: ELICITED_NAME, check: true },
+      }));
+      client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+        role: 'assistant',
+        content: { type: 'text', text: SAMPLED_TEXT },
+        model: 'interop-test-model',
+        stopReason: 'endTurn',
+      }));
+    },
+  };
+}
+
+/** Waits until tools/list shows `name` (some servers register tools after initialize). */
+async function waitForTool(client, name, ms = 5_000) {
+  const deadline = Date.now() + ms;
+  let names = [];
+  while (Date.now() < deadline) {
+    const { tools } = await withTimeout(client.listTools(), CALL_TIMEOUT_MS, 'tools/list');
+    names = tools.map((t) => t.name);
+    if (names.includes(name)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`tool ${name} never appeared in tools/list; got ${names.join(', ')}`);
+}
+
+/**
+ * A tool that sends the host a request mid-call (elicitation/create or
+ * sampling/createMessage): the host's answer must get back to the server.
+ * which: 'elicit' | 'sample'
+ */
+export async function checkServerRequest(conn, spec, which) {
+  const { client } = conn;
+  const tool = spec[which];
+  await waitForTool(client, tool.name);
+  const result = await withTimeout(
+    client.callTool({ name: tool.name, arguments: tool.args }, undefined, { timeout: CALL_TIMEOUT_MS }),
+    CALL_TIMEOUT_MS + 1_000,
+    `tools/call ${tool.name}`,
+  );
+  assert.notEqual(result.isError, true, `${tool.name} returned an error: ${JSON.stringify(result)}`);
+  assert.match(textOf(result), tool.expectText);
+}
+
+/**
+ * The peer dies while a call is in flight: the bridge must answer that call
+ * with a JSON-RPC error (invariant 1), not leave it hanging or exit silently.
+ */
+export async function checkPeerDeath(conn, spec, peer) {
+  const { client, messages } = conn;
+  const firstIndex = messages.length;
+  const call = client
+    .callTool({ name: spec.long.name, arguments: spec.long.args }, undefined, {
+      timeout: PEER_DEATH_DEADLINE_MS + 5_000,
+      onprogress: () => {},
+    })
+    .then(
+      (result) => ({ result }),
+      (error) => ({ error }),
+    );
+  await new Promise((r) => setTimeout(r, 300));
+  await peer.kill();
+  const outcome = await withTimeout(call, PEER_DEATH_DEADLINE_MS, `pending ${spec.long.name} after the peer died`);
+  assert.ok(outcome.error, `the call succeeded although the peer was killed: ${JSON.stringify(outcome.result)}`);
+  const answered = messages.slice(firstIndex).some((m) => 'error' in m && m.id !== undefined && m.id !== null);
+  assert.ok(
+    answered,
+    `the bridge wrote no JSON-RPC error for the pending call; the host saw: ${outcome.error}`,
+  );
 }

@@ -1,5 +1,8 @@
 // @modelcontextprotocol/server-everything (the TypeScript SDK's reference
 // server) through mcp-bridge, over Streamable HTTP and over legacy HTTP+SSE.
+import assert from 'node:assert/strict';
+
+import { ELICITED_NAME, SAMPLED_TEXT } from './checks.mjs';
 import { startEverything } from './peers.mjs';
 import { definePeerSuite } from './suite.mjs';
 
@@ -11,6 +14,8 @@ const spec = {
     steps: 4,
     expectText: /^Long running operation completed\. Duration: 1\.2 seconds, Steps: 4\.$/,
   },
+  elicit: { name: 'trigger-elicitation-request', args: {}, expectText: new RegExp(`- Name: ${ELICITED_NAME}`) },
+  sample: { name: 'trigger-sampling-request', args: { prompt: 'say something' }, expectText: new RegExp(SAMPLED_TEXT) },
 };
 
 definePeerSuite({
@@ -18,6 +23,18 @@ definePeerSuite({
   start: () => startEverything('streamableHttp'),
   direct: 'streamable',
   bridgeArgs: (url) => [url],
+  altArgs: {
+    '--transport http-only': (url) => ['--transport', 'http-only', url],
+    '--streamableHttp URL (supergateway spelling)': (url) => ['--streamableHttp', url],
+  },
+  // The bridge ends the session on exit (DELETE); the server logs it.
+  afterClose: async (peer) => {
+    const deadline = Date.now() + 2_000;
+    while (Date.now() < deadline && !/Received session termination request/.test(peer.output())) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(peer.output(), /Received session termination request/, 'the bridge did not DELETE its session on exit');
+  },
   spec,
 });
 
@@ -26,5 +43,9 @@ definePeerSuite({
   start: () => startEverything('sse'),
   direct: 'sse',
   bridgeArgs: (url) => ['--transport', 'sse-only', url],
+  altArgs: {
+    'with the default transport (http-first falls back to SSE)': (url) => [url],
+    '--sse URL (supergateway spelling)': (url) => ['--sse', url],
+  },
   spec,
 });

@@ -9,6 +9,10 @@ Tools:
   echo(message)            -> "Echo: <message>"
   long_running(steps, delay_ms) -> sends one progress notification per step,
                               then returns "Long running operation completed: <steps> steps"
+  ask_name()               -> asks the client for a name (elicitation/create) mid-call,
+                              returns "Hello, <name>" (or "Elicitation <action>")
+  sample(prompt)           -> asks the client's LLM (sampling/createMessage) mid-call,
+                              returns "Sampled: <text of the client's answer>"
 
 Once the socket is bound the server prints one line to stdout:
     READY <transport> http://127.0.0.1:<port><path>
@@ -22,6 +26,12 @@ import asyncio
 import sys
 
 from mcp.server.fastmcp import Context, FastMCP
+from mcp.types import SamplingMessage, TextContent
+from pydantic import BaseModel
+
+
+class NameForm(BaseModel):
+    name: str
 
 
 def build_server(host: str, port: int) -> FastMCP:
@@ -42,6 +52,24 @@ def build_server(host: str, port: int) -> FastMCP:
             await asyncio.sleep(delay_ms / 1000)
             await ctx.report_progress(step, steps, f"step {step} of {steps}")
         return f"Long running operation completed: {steps} steps"
+
+    @server.tool(description="Asks the client for a name (elicitation) and greets it")
+    async def ask_name(ctx: Context) -> str:
+        result = await ctx.elicit(message="What is your name?", schema=NameForm)
+        if result.action == "accept" and result.data is not None:
+            return f"Hello, {result.data.name}"
+        return f"Elicitation {result.action}"
+
+    @server.tool(description="Asks the client's LLM (sampling) and returns its answer")
+    async def sample(ctx: Context, prompt: str) -> str:
+        result = await ctx.session.create_message(
+            messages=[SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
+            max_tokens=50,
+            related_request_id=ctx.request_id,
+        )
+        content = result.content
+        text = content.text if isinstance(content, TextContent) else str(content)
+        return f"Sampled: {text}"
 
     return server
 

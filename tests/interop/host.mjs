@@ -171,12 +171,13 @@ export async function connectThroughBridge(args, options = {}) {
  * the peer itself works, so a failure through the bridge points at the bridge.
  * kind: 'streamable' | 'sse'.
  */
-export async function connectDirect(url, kind, { connectTimeoutMs = 15_000, capabilities = {} } = {}) {
+export async function connectDirect(url, kind, { connectTimeoutMs = 15_000, capabilities = {}, setup } = {}) {
   const transport =
     kind === 'sse' ? new SSEClientTransport(new URL(url)) : new StreamableHTTPClientTransport(new URL(url));
   const client = new Client(DEFAULT_CLIENT_INFO, { capabilities });
   const errors = [];
   client.onerror = (err) => errors.push(err);
+  if (setup) setup(client);
   await withTimeout(client.connect(transport), connectTimeoutMs, `connecting directly to ${url}`);
   const messages = tapMessages(transport);
   return {

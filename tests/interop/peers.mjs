@@ -100,6 +100,13 @@ async function startProcess({ name, command, args, env, cwd, port, readyTimeoutM
       }
       return exited;
     },
+    /** SIGKILL: the peer vanishes without closing its connections cleanly. */
+    async kill() {
+      if (exited) return exited;
+      child.kill('SIGKILL');
+      await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 3_000).unref())]);
+      return exited;
+    },
   };
 
   const deadline = Date.now() + readyTimeoutMs;
