@@ -12,5 +12,7 @@ pub(crate) const MCP_BRIDGE_TRANSPORT: &str = "MCP_BRIDGE_TRANSPORT";
 pub(crate) const MCP_BRIDGE_LOG_LEVEL: &str = "MCP_BRIDGE_LOG_LEVEL";
 /// Message size limit in bytes (same as `--max-message-size`).
 pub(crate) const MCP_BRIDGE_MAX_MESSAGE_SIZE: &str = "MCP_BRIDGE_MAX_MESSAGE_SIZE";
+/// Browser to open the login URL with, instead of the system opener (run directly, no shell).
+pub(crate) const MCP_BRIDGE_BROWSER: &str = "MCP_BRIDGE_BROWSER";
 /// A full tracing filter (for example `mcp_bridge=trace`); overrides every logging option.
 pub(crate) const RUST_LOG: &str = "RUST_LOG";

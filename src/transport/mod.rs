@@ -298,7 +298,10 @@ impl Transport {
             (true, Some(id)) => Some(self.shared.inbox.watch(id, true)),
             _ => None,
         };
+        let is_initialized = msg.method() == Some("notifications/initialized");
         match &self.active {
+            // The GET stream must be open before the next message goes out.
+            Some(Active::Streamable(s)) if is_initialized => s.send_now(msg).await,
             Some(Active::Streamable(s)) => s.send(msg),
             Some(Active::Sse(s)) => s.send(msg),
             None => self.connect(msg).await?,

@@ -21,6 +21,10 @@ const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 /// Attempts to resume a dropped response stream before the request is failed.
 const MAX_RESUME_ATTEMPTS: u32 = 5;
+/// How long the first GET for the stream may take before the host's messages go on.
+const LISTEN_OPEN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Failed attempts in a row after which the GET stream is given up.
+const MAX_LISTEN_FAILURES: u32 = 8;
 /// How long the DELETE of the session may take at shutdown.
 const DELETE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Largest error body read to look for a JSON-RPC error inside.
@@ -45,6 +49,15 @@ pub(crate) enum Probe {
     /// It could not be reached; the message was answered with an error and nothing is
     /// decided yet.
     Unreachable,
+}
+
+/// The result of one attempt to open the GET stream.
+enum Listen {
+    Open(reqwest::Response),
+    /// The server does not offer the stream (or not to us, or not for this session).
+    Stop,
+    /// A passing failure: try again after a delay.
+    Retry,
 }
 
 /// What a POST produced.
@@ -111,6 +124,12 @@ impl Streamable {
         probe
     }
 
+    /// Sends a message and waits until it is delivered (used for the handshake, whose order
+    /// matters).
+    pub(crate) async fn send_now(self: &Arc<Self>, msg: Message) {
+        self.clone().exchange(msg).await;
+    }
+
     /// Posts a message, replaying the handshake once if the session expired.
     async fn exchange(self: Arc<Self>, msg: Message) {
         // Wait out a handshake replay in progress, so the message goes to the new session.
@@ -140,7 +159,7 @@ impl Streamable {
             },
             Ok(Outcome::Accepted) => {
                 if msg.method() == Some("notifications/initialized") {
-                    self.start_listening();
+                    self.open_listener().await;
                 } else if request_id.is_some() {
                     tracing::warn!(id = ?request_id, "server accepted a request without answering; expecting the answer on the GET stream");
                 }
@@ -403,66 +422,87 @@ impl Streamable {
         }
     }
 
-    /// Opens the GET stream for server-initiated messages and keeps it open.
-    fn start_listening(self: &Arc<Self>) {
+    /// Opens the GET stream for server-initiated messages. The first attempt is awaited, so
+    /// the stream is open before the host's next message goes out (a server may send its
+    /// requests only there); reading and reconnecting go on in the background.
+    async fn open_listener(self: &Arc<Self>) {
+        let generation = self.session().generation;
+        let cursor = Cursor::default();
+        // Bounded: a server that never answers the GET must not hold up the host.
+        let first = tokio::time::timeout(LISTEN_OPEN_TIMEOUT, self.connect_listener(&cursor))
+            .await
+            .unwrap_or(Listen::Retry);
         let me = self.clone();
-        self.tasks.spawn(async move { me.listen().await });
+        self.tasks
+            .spawn(async move { me.listen(generation, cursor, first).await });
     }
 
-    async fn listen(&self) {
-        let generation = self.session().generation;
-        let mut cursor = Cursor::default();
+    /// One GET for the stream, classified.
+    async fn connect_listener(&self, cursor: &Cursor) -> Listen {
+        let session = self.session();
+        let mut req =
+            self.with_session_headers(self.shared.http.get_stream(&self.shared.http.url), &session);
+        if let Some(last) = &cursor.last_event_id {
+            req = req.header("last-event-id", last);
+        }
+        let resp = tokio::select! {
+            biased;
+            _ = self.shared.shutdown.cancelled() => return Listen::Stop,
+            r = req.send() => r,
+        };
+        let resp = match resp {
+            Ok(resp) => resp,
+            Err(e) => {
+                tracing::debug!("GET stream: {}", Error::from_reqwest(e));
+                return Listen::Retry;
+            }
+        };
+        let status = resp.status();
+        if status.is_success() && media_type(&resp) == "text/event-stream" {
+            tracing::debug!("GET stream open");
+            return Listen::Open(resp);
+        }
+        match status.as_u16() {
+            // Not offered (405 is the spec's answer; some servers say 400 or 404), or the
+            // session is gone (the next request starts a new one and a new stream).
+            400 | 404 | 405 => {
+                tracing::debug!(status = status.as_u16(), "no GET stream from this server");
+                Listen::Stop
+            }
+            401 | 403 => {
+                tracing::debug!(status = status.as_u16(), "GET stream not authorized");
+                Listen::Stop
+            }
+            _ => {
+                tracing::debug!(status = status.as_u16(), "GET stream refused");
+                Listen::Retry
+            }
+        }
+    }
+
+    /// Reads the GET stream and reopens it when it ends, until shutdown or a new session.
+    async fn listen(&self, generation: u64, mut cursor: Cursor, mut step: Listen) {
         loop {
-            let session = self.session();
-            if session.generation != generation || self.shared.shutdown.is_cancelled() {
-                return; // a replayed handshake started its own listener
-            }
-            let mut req = self
-                .with_session_headers(self.shared.http.get_stream(&self.shared.http.url), &session);
-            if let Some(last) = &cursor.last_event_id {
-                req = req.header("last-event-id", last);
-            }
-            let resp = tokio::select! {
-                biased;
-                _ = self.shared.shutdown.cancelled() => return,
-                r = req.send() => r,
-            };
-            match resp {
-                Ok(resp) if resp.status() == StatusCode::METHOD_NOT_ALLOWED => {
-                    tracing::debug!("server offers no GET stream (405)");
-                    return;
-                }
-                Ok(resp)
-                    if resp.status().is_success() && media_type(&resp) == "text/event-stream" =>
-                {
-                    tracing::debug!("GET stream open");
-                    match self.pump(resp, &mut cursor, None).await {
-                        Ok(_) => tracing::debug!("GET stream ended; reconnecting"),
-                        Err(e) => tracing::debug!("GET stream failed: {e}; reconnecting"),
-                    }
-                }
-                Ok(resp) if resp.status() == StatusCode::NOT_FOUND => {
-                    tracing::debug!("GET stream: session gone; the next request starts a new one");
-                    return;
-                }
-                Ok(resp) => {
-                    tracing::debug!(status = resp.status().as_u16(), "GET stream refused");
+            match step {
+                Listen::Stop => return,
+                Listen::Open(resp) => match self.pump(resp, &mut cursor, None).await {
+                    Ok(_) => tracing::debug!("GET stream ended; reconnecting"),
+                    Err(e) => tracing::debug!("GET stream failed: {e}; reconnecting"),
+                },
+                Listen::Retry => {
                     cursor.failures += 1;
-                    if cursor.failures > 8 {
+                    if cursor.failures > MAX_LISTEN_FAILURES {
                         tracing::info!(
                             "giving up on the GET stream; server messages arrive only with answers"
                         );
                         return;
                     }
                 }
-                Err(e) => {
-                    tracing::debug!("GET stream: {}", Error::from_reqwest(e));
-                    cursor.failures += 1;
-                }
             }
-            if !self.sleep(cursor.delay()).await {
-                return;
+            if self.session().generation != generation || !self.sleep(cursor.delay()).await {
+                return; // shutting down, or a replayed handshake opened its own stream
             }
+            step = self.connect_listener(&cursor).await;
         }
     }
 

@@ -22,6 +22,18 @@ async fn json_answers_carry_session_and_version() {
     let (answer, _) = bridge.recv_answer(json!(1)).await;
     assert_eq!(answer["result"]["content"][0]["text"], "hi");
 
+    // The GET stream was open before the next message went out (servers may send their
+    // requests only there).
+    let order: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.rpc_method().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        order[..4],
+        ["POST initialize", "POST notifications/initialized", "GET ", "POST tools/call"],
+        "{order:?}"
+    );
     let init_req = &server.calls("initialize")[0];
     assert_eq!(
         init_req.header("accept"),
