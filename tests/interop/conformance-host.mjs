@@ -33,6 +33,17 @@ const ELICITATION_WITH_DEFAULTS = { elicitation: { form: { applyDefaults: true }
  *   bridgeEnv(context)   extra environment for mcp-bridge
  *   capabilities         client capabilities to advertise
  *   run(host, context)   replaces the default "list tools, call each tool"
+ *
+ * The bridge always runs with a fresh temporary HOME/XDG dirs (host.mjs), so a
+ * scenario never sees credentials stored by another. An auth scenario with a
+ * pre-registered client would look like this (secrets through the
+ * environment, never argv):
+ *   'auth/pre-registration': {
+ *     bridgeArgs: (ctx) => ['--client-id', ctx.client_id],
+ *     bridgeEnv: (ctx) => ({ MCP_BRIDGE_CLIENT_SECRET: ctx.client_secret }),
+ *   },
+ * plus whatever makes the bridge's browser step fetch the authorization URL
+ * (the suite's /authorize redirects straight to the callback).
  */
 const SCENARIOS = {
   // Only the handshake is scored; listing tools (there are none) does no harm.

@@ -12,7 +12,8 @@
 //
 // The bridge binary comes from $MCP_BRIDGE_BIN, else ../../target/debug/mcp-bridge
 // relative to this file.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,6 +83,9 @@ export function withTimeout(promise, ms, what) {
  *   capabilities   client capabilities to advertise (default none)
  *   clientInfo     { name, version }
  *   env            extra environment for the bridge (merged over process.env)
+ *   isolateHome    run the bridge with a fresh temporary HOME and XDG_* dirs, removed
+ *                  on close, so stored credentials never leak between runs or into
+ *                  the user's own (default true)
  *   connectTimeoutMs  deadline for spawn + initialize (default 15 s)
  *   setup(client)  called before connect, to install request handlers
  *
@@ -100,12 +104,27 @@ export async function connectThroughBridge(args, options = {}) {
     env = {},
     connectTimeoutMs = 15_000,
     setup,
+    isolateHome = true,
   } = options;
+
+  let home;
+  const homeEnv = {};
+  if (isolateHome) {
+    home = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-home-'));
+    Object.assign(homeEnv, {
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      XDG_STATE_HOME: path.join(home, '.local', 'state'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+    });
+  }
+  const removeHome = () => home && rmSync(home, { recursive: true, force: true });
 
   // Pass the full environment (the SDK's default keeps only a safe subset):
   // RUST_LOG, HOME and MCP_BRIDGE_* must reach the bridge.
   const childEnv = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...env })) {
+  for (const [k, v] of Object.entries({ ...process.env, ...homeEnv, ...env })) {
     if (typeof v === 'string') childEnv[k] = v;
   }
   const transport = new StdioClientTransport({
@@ -134,6 +153,7 @@ export async function connectThroughBridge(args, options = {}) {
     await withTimeout(client.connect(transport), connectTimeoutMs, `connecting to the bridge (${args.join(' ')})`);
   } catch (err) {
     await transport.close().catch(() => {});
+    removeHome();
     err.message += `\n--- bridge stderr ---\n${stderrText}`;
     throw err;
   }
@@ -159,9 +179,15 @@ export async function connectThroughBridge(args, options = {}) {
     messages,
     exit,
     stderr: () => stderrText,
+    home,
     async close() {
       await transport.close();
-      return withTimeout(exit, 6_000, 'waiting for the bridge to exit').catch(() => ({ code: null, signal: null }));
+      const status = await withTimeout(exit, 6_000, 'waiting for the bridge to exit').catch(() => ({
+        code: null,
+        signal: null,
+      }));
+      removeHome();
+      return status;
     },
   };
 }
