@@ -201,3 +201,44 @@ export async function checkPeerDeath(conn, spec, peer) {
     `the bridge wrote no JSON-RPC error for the pending call; the host saw: ${outcome.error}`,
   );
 }
+
+/** Text that framing must not disturb: escapes, U+2028/2029, astral characters. */
+export const AWKWARD_TEXT = 'line 1\nline 2\r\n\ttab "quotes" \\backslash\\ \u2028\u2029 é 漢字 🎉 </script>';
+
+/** Echo round-trips awkward characters and a 1 MiB payload unchanged. */
+export async function checkPayloads(conn, spec) {
+  await checkEcho(conn, spec, AWKWARD_TEXT);
+  const big = 'x'.repeat(1024 * 1024 - 7) + '-end-🎉';
+  await checkEcho(conn, spec, big);
+}
+
+/** 32 echo calls in flight at once each get their own answer. */
+export async function checkManyInFlight(conn, spec, n = 32) {
+  const calls = [];
+  for (let i = 0; i < n; i++) calls.push(checkEcho(conn, spec, `call number ${i}`));
+  await Promise.all(calls);
+}
+
+/** ping round-trips. */
+export async function checkPing({ client }) {
+  await withTimeout(client.ping({ timeout: CALL_TIMEOUT_MS }), CALL_TIMEOUT_MS + 1_000, 'ping');
+}
+
+/**
+ * A notification the server sends on its own (not tied to a request: the
+ * standalone GET stream in Streamable HTTP, the SSE stream in HTTP+SSE) reaches
+ * the host. `trigger` starts it; `stop` ends it.
+ */
+export async function checkUnsolicited(conn, { trigger, stop, method, withinMs = 4_000 }) {
+  const { client, messages } = conn;
+  const firstIndex = messages.length;
+  await withTimeout(client.callTool(trigger, undefined, { timeout: CALL_TIMEOUT_MS }), CALL_TIMEOUT_MS, `tools/call ${trigger.name}`);
+  const deadline = Date.now() + withinMs;
+  let seen;
+  while (Date.now() < deadline && !seen) {
+    seen = messages.slice(firstIndex).find((m) => m.method === method);
+    if (!seen) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (stop) await withTimeout(client.callTool(stop, undefined, { timeout: CALL_TIMEOUT_MS }), CALL_TIMEOUT_MS, `tools/call ${stop.name}`);
+  assert.ok(seen, `no ${method} notification reached the host within ${withinMs} ms of ${trigger.name}`);
+}

@@ -16,6 +16,13 @@ const spec = {
   },
   elicit: { name: 'trigger-elicitation-request', args: {}, expectText: new RegExp(`- Name: ${ELICITED_NAME}`) },
   sample: { name: 'trigger-sampling-request', args: { prompt: 'say something' }, expectText: new RegExp(SAMPLED_TEXT) },
+  // Simulated logging sends a notifications/message at once (and every 5 s),
+  // tied to no request.
+  unsolicited: {
+    trigger: { name: 'toggle-simulated-logging', arguments: {} },
+    stop: { name: 'toggle-simulated-logging', arguments: {} },
+    method: 'notifications/message',
+  },
 };
 
 definePeerSuite({

@@ -8,10 +8,14 @@ import {
   checkConcurrent,
   checkEcho,
   checkListTools,
+  checkManyInFlight,
   checkNoErrors,
+  checkPayloads,
   checkPeerDeath,
+  checkPing,
   checkProgress,
   checkServerRequest,
+  checkUnsolicited,
   hostWithServerRequests,
 } from './checks.mjs';
 import { connectDirect, connectThroughBridge, requireBridge } from './host.mjs';
@@ -26,7 +30,8 @@ const TEST_TIMEOUT_MS = 60_000;
  * altArgs:      { label: (url) => argv } other spellings that must reach the same
  *               peer (auto-detection, compatibility flags); checked lightly
  * afterClose:   optional (peer) => void, extra assertions once the bridge exited
- * spec:         tool description for checks.mjs
+ * spec:         tool description for checks.mjs; spec.unsolicited (optional) names
+ *               a notification the server sends on its own (see checkUnsolicited)
  */
 export function definePeerSuite({ title, start, direct, bridgeArgs, altArgs = {}, afterClose, spec }) {
   describe(title, { timeout: 6 * TEST_TIMEOUT_MS }, () => {
@@ -88,6 +93,7 @@ export function definePeerSuite({ title, start, direct, bridgeArgs, altArgs = {}
       try {
         await checkListTools(conn, spec);
         await checkEcho(conn, spec);
+        await checkPayloads(conn, spec);
         await checkProgress(conn, spec);
         await checkServerRequest(conn, spec, 'elicit');
         await checkServerRequest(conn, spec, 'sample');
@@ -101,10 +107,14 @@ export function definePeerSuite({ title, start, direct, bridgeArgs, altArgs = {}
       await throughBridge(bridgeArgs(peer.url), [
         ['tools/list', (h) => checkListTools(h, spec)],
         ['echo', (h) => checkEcho(h, spec)],
+        ['ping', (h) => checkPing(h)],
+        ['awkward characters and a 1 MiB payload', (h) => checkPayloads(h, spec)],
+        ['32 calls in flight', (h) => checkManyInFlight(h, spec)],
         ['long-running tool with progress', (h) => checkProgress(h, spec)],
         ['elicitation/create answered mid-call', (h) => checkServerRequest(h, spec, 'elicit')],
         ['sampling/createMessage answered mid-call', (h) => checkServerRequest(h, spec, 'sample')],
         ['short call overtakes a long one', (h) => checkConcurrent(h, spec)],
+        ...(spec.unsolicited ? [['server notification outside any request', (h) => checkUnsolicited(h, spec.unsolicited)]] : []),
         ['stdout carried only JSON-RPC', (h) => checkNoErrors(h)],
       ]);
       if (afterClose) await afterClose(peer);
