@@ -242,3 +242,16 @@ export async function checkUnsolicited(conn, { trigger, stop, method, withinMs =
   if (stop) await withTimeout(client.callTool(stop, undefined, { timeout: CALL_TIMEOUT_MS }), CALL_TIMEOUT_MS, `tools/call ${stop.name}`);
   assert.ok(seen, `no ${method} notification reached the host within ${withinMs} ms of ${trigger.name}`);
 }
+
+/**
+ * The peer restarts with empty state on the same port between two calls: the
+ * bridge must notice the lost session (404 on Streamable HTTP, a new stream on
+ * HTTP+SSE), initialize a new one with the host's original parameters, and
+ * carry the next call through. The host does nothing special.
+ */
+export async function checkPeerRestart(conn, spec, peer) {
+  await checkEcho(conn, spec, 'before the restart');
+  await peer.restart();
+  await checkEcho(conn, spec, 'after the restart');
+  await checkEcho(conn, spec, 'and once more');
+}

@@ -58,14 +58,55 @@ function canConnect(port) {
 /**
  * Spawns a server process and resolves once its port accepts TCP connections.
  * Rejects (after killing the process) if it exits first or the deadline passes.
+ * The peer: { name, port, output(), stop(), kill(), restart() }.
  */
-async function startProcess({ name, command, args, env, cwd, port, readyTimeoutMs = 20_000 }) {
+async function startProcess(params) {
+  const { name, port, readyTimeoutMs = 20_000 } = params;
+  let current = spawnPeer(params);
+
+  const peer = {
+    name,
+    port,
+    output: () => current.output(),
+    /** SIGTERM, then SIGKILL after 3 s. */
+    stop: () => current.stop(),
+    /** SIGKILL: the peer vanishes without closing its connections cleanly. */
+    kill: () => current.kill(),
+    /** Kills the peer and starts a fresh one (empty state) on the same port. */
+    async restart() {
+      const before = current.output();
+      await current.kill();
+      current = spawnPeer(params, before);
+      await waitReady(current, name, port, readyTimeoutMs);
+    },
+  };
+  await waitReady(current, name, port, readyTimeoutMs);
+  return peer;
+}
+
+async function waitReady(proc, name, port, readyTimeoutMs) {
+  const deadline = Date.now() + readyTimeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exited()) {
+      throw new Error(
+        `${name} exited before it was ready (${JSON.stringify(proc.exited())}); its output:\n${proc.output()}`,
+      );
+    }
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await proc.stop();
+  throw new Error(`${name} did not accept connections on 127.0.0.1:${port} within ${readyTimeoutMs} ms; output:\n${proc.output()}`);
+}
+
+/** One server process; its output is kept (the last 32 KiB, after `previousOutput`). */
+function spawnPeer({ command, args, env, cwd }, previousOutput = '') {
   const child = spawn(command, args, {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
+  let output = previousOutput;
   const keep = (chunk) => {
     output += chunk.toString();
     if (output.length > 32_768) output = output.slice(-32_768);
@@ -79,48 +120,31 @@ async function startProcess({ name, command, args, env, cwd, port, readyTimeoutM
       resolve(exited);
     });
     child.once('error', (err) => {
-      exited = { code: null, signal: null, error: err };
+      exited = { code: null, signal: null, error: String(err) };
       resolve(exited);
     });
   });
-
-  const peer = {
-    name,
-    port,
-    child,
+  const waitExit = (ms) => Promise.race([exitPromise, new Promise((r) => setTimeout(r, ms).unref())]);
+  return {
     output: () => output,
+    exited: () => exited,
     async stop() {
       if (exited) return exited;
       child.kill('SIGTERM');
-      const timer = new Promise((resolve) => setTimeout(resolve, 3_000).unref());
-      await Promise.race([exitPromise, timer]);
+      await waitExit(3_000);
       if (!exited) {
         child.kill('SIGKILL');
-        await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 2_000).unref())]);
+        await waitExit(2_000);
       }
       return exited;
     },
-    /** SIGKILL: the peer vanishes without closing its connections cleanly. */
     async kill() {
       if (exited) return exited;
       child.kill('SIGKILL');
-      await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 3_000).unref())]);
+      await waitExit(3_000);
       return exited;
     },
   };
-
-  const deadline = Date.now() + readyTimeoutMs;
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new Error(
-        `${name} exited before it was ready (${JSON.stringify(exited)}); its output:\n${output}`,
-      );
-    }
-    if (await canConnect(port)) return peer;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await peer.stop();
-  throw new Error(`${name} did not accept connections on 127.0.0.1:${port} within ${readyTimeoutMs} ms; output:\n${output}`);
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   checkNoErrors,
   checkPayloads,
   checkPeerDeath,
+  checkPeerRestart,
   checkPing,
   checkProgress,
   checkServerRequest,
@@ -30,10 +31,12 @@ const TEST_TIMEOUT_MS = 60_000;
  * altArgs:      { label: (url) => argv } other spellings that must reach the same
  *               peer (auto-detection, compatibility flags); checked lightly
  * afterClose:   optional (peer) => void, extra assertions once the bridge exited
+ * restart:      false to skip the peer-restart test (a server that does not
+ *               signal a lost session the way the spec says)
  * spec:         tool description for checks.mjs; spec.unsolicited (optional) names
  *               a notification the server sends on its own (see checkUnsolicited)
  */
-export function definePeerSuite({ title, start, direct, bridgeArgs, altArgs = {}, afterClose, spec }) {
+export function definePeerSuite({ title, start, direct, bridgeArgs, altArgs = {}, afterClose, restart = true, spec }) {
   describe(title, { timeout: 6 * TEST_TIMEOUT_MS }, () => {
     let peer;
 
@@ -125,6 +128,16 @@ export function definePeerSuite({ title, start, direct, bridgeArgs, altArgs = {}
         await throughBridge(argsFor(peer.url), [
           ['tools/list', (h) => checkListTools(h, spec)],
           ['echo', (h) => checkEcho(h, spec)],
+          ['stdout carried only JSON-RPC', (h) => checkNoErrors(h)],
+        ]);
+      });
+    }
+
+    if (restart) {
+      test('through mcp-bridge: the peer restarts between calls, the bridge starts a new session', { timeout: TEST_TIMEOUT_MS }, async () => {
+        await throughBridge(bridgeArgs(peer.url), [
+          ['tools/list', (h) => checkListTools(h, spec)],
+          ['echo, restart the peer, echo', (h) => checkPeerRestart(h, spec, peer)],
           ['stdout carried only JSON-RPC', (h) => checkNoErrors(h)],
         ]);
       });
