@@ -121,7 +121,11 @@ fn is_forbidden(c: char) -> bool {
 
 /// An untrusted fragment for an error message: escaped and cut short.
 fn shown(s: &str) -> String {
-    let mut out: String = s.chars().take(MAX_SHOWN).flat_map(char::escape_debug).collect();
+    let mut out: String = s
+        .chars()
+        .take(MAX_SHOWN)
+        .flat_map(char::escape_debug)
+        .collect();
     if s.chars().count() > MAX_SHOWN {
         out.push('…');
     }
@@ -326,7 +330,10 @@ mod tests {
             launcher_from(false, prog()),
             Launcher::Command(PathBuf::from("/usr/bin/firefox"))
         );
-        assert_eq!(launcher_from(false, Some(OsString::new())), Launcher::System);
+        assert_eq!(
+            launcher_from(false, Some(OsString::new())),
+            Launcher::System
+        );
         assert_eq!(launcher_from(false, None), Launcher::System);
     }
 
@@ -348,16 +355,81 @@ mod tests {
         assert!(e.ends_with("open the URL above yourself"), "{e}");
     }
 
-    /// CVE-2025-6514: a URL full of shell syntax reaches the browser command as exactly one
-    /// argument, byte for byte, and none of the embedded commands runs.
+    /// A URL in which every part would run a command creating `<dir>/PWNED<n>` if a shell
+    /// ever saw it. `${IFS}` is a space to the shell; a literal space would fail the check.
+    #[cfg(unix)]
+    fn hostile_url(dir: &std::path::Path) -> Url {
+        let d = dir.display().to_string();
+        assert!(
+            d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)),
+            "a temporary directory with a plain name: {d}"
+        );
+        let raw = format!(
+            "https://auth.example/authorize?a=$(touch${{IFS}}{d}/PWNED1)&b=x;touch${{IFS}}{d}/PWNED2\
+             &c=x&&touch${{IFS}}{d}/PWNED3&d=`touch${{IFS}}{d}/PWNED4`|touch${{IFS}}{d}/PWNED5\
+             &e=%20%24%28id%29"
+        );
+        let url = check_url(&raw).expect("shell syntax is legal in a URL");
+        for needle in ["$(touch", ";touch", "&&touch", "`touch", "|touch"] {
+            assert!(url.as_str().contains(needle), "the parser changed {needle}");
+        }
+        url
+    }
+
+    /// The `PWNED*` files in `dir`, sorted.
+    #[cfg(unix)]
+    fn pwned(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("PWNED"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Polls `done` for up to ten seconds.
+    #[cfg(unix)]
+    fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// The hostile URL is live: handed to `sh -c` the way a vulnerable launcher would, all
+    /// five commands run. This keeps the next test honest.
+    #[cfg(unix)]
+    #[test]
+    fn hostile_url_runs_under_a_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = hostile_url(dir.path());
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("true {url}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        // Some of the commands were put in the background and may finish after `sh`.
+        eventually("every payload ran under sh", || {
+            pwned(dir.path()).len() == 5
+        });
+    }
+
+    /// CVE-2025-6514: the same URL reaches the browser command as exactly one argument, byte
+    /// for byte, and none of the embedded commands runs.
     #[cfg(unix)]
     #[test]
     fn command_gets_url_as_one_argument_and_no_shell_runs() {
         use std::os::unix::fs::PermissionsExt as _;
 
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display().to_string();
-        assert!(!d.contains('\''), "the script below quotes the path with ''");
+        let url = hostile_url(dir.path());
+        let d = dir.path().display();
         let script = dir.path().join("fake-browser");
         std::fs::write(
             &script,
@@ -368,33 +440,20 @@ mod tests {
         .unwrap();
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
 
-        // Each payload would create a file if any shell ever saw the URL (`${IFS}` is a space
-        // to the shell; a literal space would fail the check instead).
-        let raw = format!(
-            "https://auth.example/authorize?a=$(touch${{IFS}}{d}/PWNED1)&b=;touch${{IFS}}{d}/PWNED2;&c=x&&touch${{IFS}}{d}/PWNED3&d=`touch${{IFS}}{d}/PWNED4`|touch${{IFS}}{d}/PWNED5&e=%20%24(id)'\"&f=>{d}/PWNED6"
-        );
-        let url = check_url(&raw).unwrap();
-        for needle in ["$(touch", ";touch", "&&touch", "`touch", "|touch"] {
-            assert!(url.as_str().contains(needle), "the parser changed {needle}");
-        }
         open(&Launcher::Command(script), &url).unwrap();
 
         let out = dir.path().join("out");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !out.exists() {
-            assert!(std::time::Instant::now() < deadline, "the script never ran");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        eventually("the fake browser ran", || out.exists());
         let written = std::fs::read_to_string(&out).unwrap();
         let (argc, arg) = written.split_once('\n').unwrap();
         assert_eq!(argc, "1");
         assert_eq!(arg, url.as_str());
-        for name in std::fs::read_dir(dir.path()).unwrap() {
-            let name = name.unwrap().file_name();
-            assert!(
-                !name.to_string_lossy().starts_with("PWNED"),
-                "a shell ran part of the URL: {name:?}"
-            );
-        }
+        // Give anything a shell might have started in the background time to show itself.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(
+            pwned(dir.path()),
+            Vec::<String>::new(),
+            "a shell ran part of the URL"
+        );
     }
 }
