@@ -27,6 +27,17 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             [CompletionResult]::new('--header-file', '--header-file', [CompletionResultType]::ParameterName, 'Read extra headers from a file of ''Name: value'' lines (# starts a comment). Repeatable')
             [CompletionResult]::new('--bearer', '--bearer', [CompletionResultType]::ParameterName, 'Send `Authorization: Bearer TOKEN` with every request to the server')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Use this pre-registered OAuth client id instead of registering')
+            [CompletionResult]::new('--client-secret', '--client-secret', [CompletionResultType]::ParameterName, 'The secret of the pre-registered client (prefer the environment variable)')
+            [CompletionResult]::new('--static-oauth-client-info', '--static-oauth-client-info', [CompletionResultType]::ParameterName, 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)')
+            [CompletionResult]::new('--static-oauth-client-metadata', '--static-oauth-client-metadata', [CompletionResultType]::ParameterName, 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)')
+            [CompletionResult]::new('--client-metadata-url', '--client-metadata-url', [CompletionResultType]::ParameterName, 'An https URL serving this client''s Client ID Metadata Document, used as the client id where the authorization server supports such documents')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scopes to request instead of the ones the server suggests (comma or space separated)')
+            [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'The resource (RFC 8707) to request tokens for, instead of the discovered one')
+            [CompletionResult]::new('--callback-port', '--callback-port', [CompletionResultType]::ParameterName, 'Port of the loopback callback for the browser login (default: one derived from the server URL)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1')
+            [CompletionResult]::new('--auth-timeout', '--auth-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the browser login to finish')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep tokens: the OS keyring, a 0600 file, or memory only (auto: keyring when usable, else file)')
             [CompletionResult]::new('--sse', '--sse', [CompletionResultType]::ParameterName, 'Connect over HTTP+SSE to this URL (supergateway''s `--sse`)')
             [CompletionResult]::new('--streamable-http', '--streamable-http', [CompletionResultType]::ParameterName, 'Connect over Streamable HTTP to this URL (supergateway''s `--streamableHttp`)')
             [CompletionResult]::new('--ignore-tool', '--ignore-tool', [CompletionResultType]::ParameterName, 'Hide tools whose names match PATTERN from the host (`*` matches any run of characters)')
@@ -34,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             [CompletionResult]::new('--output-transport', '--output-transport', [CompletionResultType]::ParameterName, 'Accepted for supergateway compatibility; only `stdio` is supported')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Set the log level outright (supergateway''s `--logLevel`)')
             [CompletionResult]::new('--allow-http', '--allow-http', [CompletionResultType]::ParameterName, 'Allow plain http:// to a host other than this machine')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Print the login URL instead of opening a browser')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less logging (-q errors and warnings only... -qq errors only)')
@@ -44,9 +56,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Authorize with a server now (browser login) and store the tokens [not yet available]')
-            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget stored tokens and client registrations [not yet available]')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show stored credentials, never the secrets [not yet available]')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Authorize with a server now (browser login) and store the tokens')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget stored tokens and client registrations (revoking tokens where the server allows)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -58,8 +70,20 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             [CompletionResult]::new('--header-file', '--header-file', [CompletionResultType]::ParameterName, 'Read extra headers from a file of ''Name: value'' lines (# starts a comment). Repeatable')
             [CompletionResult]::new('--bearer', '--bearer', [CompletionResultType]::ParameterName, 'Send `Authorization: Bearer TOKEN` with every request to the server')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Use this pre-registered OAuth client id instead of registering')
+            [CompletionResult]::new('--client-secret', '--client-secret', [CompletionResultType]::ParameterName, 'The secret of the pre-registered client (prefer the environment variable)')
+            [CompletionResult]::new('--static-oauth-client-info', '--static-oauth-client-info', [CompletionResultType]::ParameterName, 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)')
+            [CompletionResult]::new('--static-oauth-client-metadata', '--static-oauth-client-metadata', [CompletionResultType]::ParameterName, 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)')
+            [CompletionResult]::new('--client-metadata-url', '--client-metadata-url', [CompletionResultType]::ParameterName, 'An https URL serving this client''s Client ID Metadata Document, used as the client id where the authorization server supports such documents')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scopes to request instead of the ones the server suggests (comma or space separated)')
+            [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'The resource (RFC 8707) to request tokens for, instead of the discovered one')
+            [CompletionResult]::new('--callback-port', '--callback-port', [CompletionResultType]::ParameterName, 'Port of the loopback callback for the browser login (default: one derived from the server URL)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1')
+            [CompletionResult]::new('--auth-timeout', '--auth-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the browser login to finish')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep tokens: the OS keyring, a 0600 file, or memory only (auto: keyring when usable, else file)')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Set the log level outright (supergateway''s `--logLevel`)')
             [CompletionResult]::new('--allow-http', '--allow-http', [CompletionResultType]::ParameterName, 'Allow plain http:// to a host other than this machine')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Print the login URL instead of opening a browser')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less logging (-q errors and warnings only... -qq errors only)')
@@ -71,6 +95,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             break
         }
         'mcp-bridge;logout' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Which store to clean')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Set the log level outright (supergateway''s `--logLevel`)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Forget the credentials of every server')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
@@ -84,6 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             break
         }
         'mcp-bridge;status' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Which store to read')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Set the log level outright (supergateway''s `--logLevel`)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
@@ -109,9 +135,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             break
         }
         'mcp-bridge;help' {
-            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Authorize with a server now (browser login) and store the tokens [not yet available]')
-            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget stored tokens and client registrations [not yet available]')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show stored credentials, never the secrets [not yet available]')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Authorize with a server now (browser login) and store the tokens')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget stored tokens and client registrations (revoking tokens where the server allows)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break

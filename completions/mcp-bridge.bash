@@ -53,7 +53,7 @@ _mcp__bridge() {
 
     case "${cmd}" in
         mcp__bridge)
-            opts="-H -v -q -h -V --transport --header --header-file --bearer --allow-http --ca-cert --sse --streamable-http --ignore-tool --max-message-size --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status completions help"
+            opts="-H -v -q -h -V --transport --header --header-file --bearer --allow-http --ca-cert --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,6 +103,50 @@ _mcp__bridge() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-metadata)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-metadata-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --callback-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -W "127.0.0.1 localhost" -- "${cur}"))
+                    return 0
+                    ;;
+                --auth-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "auto keyring file memory" -- "${cur}"))
                     return 0
                     ;;
                 --sse)
@@ -239,7 +283,7 @@ _mcp__bridge() {
             return 0
             ;;
         mcp__subcmd__bridge__subcmd__login)
-            opts="-H -v -q -h --transport --header --header-file --bearer --allow-http --ca-cert --verbose --quiet --log-level --debug --silent --help"
+            opts="-H -v -q -h --transport --header --header-file --bearer --allow-http --ca-cert --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --verbose --quiet --log-level --debug --silent --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,6 +335,50 @@ _mcp__bridge() {
                     fi
                     return 0
                     ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-metadata)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-metadata-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --callback-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -W "127.0.0.1 localhost" -- "${cur}"))
+                    return 0
+                    ;;
+                --auth-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "auto keyring file memory" -- "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error none" -- "${cur}"))
                     return 0
@@ -303,12 +391,16 @@ _mcp__bridge() {
             return 0
             ;;
         mcp__subcmd__bridge__subcmd__logout)
-            opts="-v -q -h --all --verbose --quiet --log-level --debug --silent --help"
+            opts="-v -q -h --all --store --verbose --quiet --log-level --debug --silent --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -W "auto keyring file memory" -- "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error none" -- "${cur}"))
                     return 0
@@ -321,12 +413,16 @@ _mcp__bridge() {
             return 0
             ;;
         mcp__subcmd__bridge__subcmd__status)
-            opts="-v -q -h --json --verbose --quiet --log-level --debug --silent --help"
+            opts="-v -q -h --json --store --verbose --quiet --log-level --debug --silent --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -W "auto keyring file memory" -- "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "trace debug info warn error none" -- "${cur}"))
                     return 0

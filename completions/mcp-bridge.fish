@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcp_bridge_global_optspecs
-    string join \n transport= H/header= header-file= bearer= allow-http ca-cert= sse= streamable-http= ignore-tool= max-message-size= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+    string join \n transport= H/header= header-file= bearer= allow-http ca-cert= client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= callback-port= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
 end
 
 function __fish_mcp_bridge_needs_command
@@ -32,6 +32,21 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s H -l header -d 'S
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-secret -d 'The secret of the pre-registered client (prefer the environment variable)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l static-oauth-client-info -d 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l static-oauth-client-metadata -d 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l scope -d 'Scopes to request instead of the ones the server suggests (comma or space separated)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l resource -d 'The resource (RFC 8707) to request tokens for, instead of the discovered one' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l callback-port -d 'Port of the loopback callback for the browser login (default: one derived from the server URL)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l host -d 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1' -r -f -a "127.0.0.1\t''
+localhost\t''"
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l auth-timeout -d 'Seconds to wait for the browser login to finish' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l store -d 'Where to keep tokens: the OS keyring, a 0600 file, or memory only (auto: keyring when usable, else file)' -r -f -a "auto\t'The OS keyring if it works, else a private file in the config directory'
+keyring\t'The OS keyring only; fail if there is none'
+file\t'A private file (mode 0600) in the config directory'
+memory\t'This process\'s memory only; nothing survives exit'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l sse -d 'Connect over HTTP+SSE to this URL (supergateway\'s `--sse`)' -r -f
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l streamable-http -d 'Connect over Streamable HTTP to this URL (supergateway\'s `--streamableHttp`)' -r -f
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l ignore-tool -d 'Hide tools whose names match PATTERN from the host (`*` matches any run of characters)' -r
@@ -44,15 +59,16 @@ warn\t''
 error\t''
 none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l allow-http -d 'Allow plain http:// to a host other than this machine'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s q -l quiet -d 'Less logging (-q errors and warnings only... -qq errors only)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s V -l version -d 'Print version'
-complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "login" -d 'Authorize with a server now (browser login) and store the tokens [not yet available]'
-complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "logout" -d 'Forget stored tokens and client registrations [not yet available]'
-complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "status" -d 'Show stored credentials, never the secrets [not yet available]'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "login" -d 'Authorize with a server now (browser login) and store the tokens'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "logout" -d 'Forget stored tokens and client registrations (revoking tokens where the server allows)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "status" -d 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "completions" -d 'Print a shell completion script'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l transport -d 'Which transport to use, and in what order to try them' -r -f -a "http-first\t'Streamable HTTP, falling back to HTTP+SSE when the server answers 400/404/405'
@@ -63,6 +79,21 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s H -l hea
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-secret -d 'The secret of the pre-registered client (prefer the environment variable)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l static-oauth-client-info -d 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l static-oauth-client-metadata -d 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l scope -d 'Scopes to request instead of the ones the server suggests (comma or space separated)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l resource -d 'The resource (RFC 8707) to request tokens for, instead of the discovered one' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l callback-port -d 'Port of the loopback callback for the browser login (default: one derived from the server URL)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l host -d 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1' -r -f -a "127.0.0.1\t''
+localhost\t''"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l auth-timeout -d 'Seconds to wait for the browser login to finish' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l store -d 'Where to keep tokens: the OS keyring, a 0600 file, or memory only (auto: keyring when usable, else file)' -r -f -a "auto\t'The OS keyring if it works, else a private file in the config directory'
+keyring\t'The OS keyring only; fail if there is none'
+file\t'A private file (mode 0600) in the config directory'
+memory\t'This process\'s memory only; nothing survives exit'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -70,11 +101,16 @@ warn\t''
 error\t''
 none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l allow-http -d 'Allow plain http:// to a host other than this machine'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s q -l quiet -d 'Less logging (-q errors and warnings only... -qq errors only)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -l store -d 'Which store to clean' -r -f -a "auto\t'The OS keyring if it works, else a private file in the config directory'
+keyring\t'The OS keyring only; fail if there is none'
+file\t'A private file (mode 0600) in the config directory'
+memory\t'This process\'s memory only; nothing survives exit'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -87,6 +123,10 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -s q -l qu
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -l store -d 'Which store to read' -r -f -a "auto\t'The OS keyring if it works, else a private file in the config directory'
+keyring\t'The OS keyring only; fail if there is none'
+file\t'A private file (mode 0600) in the config directory'
+memory\t'This process\'s memory only; nothing survives exit'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -110,8 +150,8 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -s q 
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "login" -d 'Authorize with a server now (browser login) and store the tokens [not yet available]'
-complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "logout" -d 'Forget stored tokens and client registrations [not yet available]'
-complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "status" -d 'Show stored credentials, never the secrets [not yet available]'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "login" -d 'Authorize with a server now (browser login) and store the tokens'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "logout" -d 'Forget stored tokens and client registrations (revoking tokens where the server allows)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "status" -d 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

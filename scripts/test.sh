@@ -4,7 +4,9 @@
 #   1. installs the third-party peers the interop tests need (scripts/setup-peers.sh)
 #   2. checks formatting and lints (cargo fmt --check, cargo clippy -D warnings)
 #   3. runs the unit and end-to-end tests (cargo test)
-#   4. runs the interop tests against real peers and the MCP conformance suite
+#   4. runs the credential store against a real Secret Service (gnome-keyring in a private
+#      D-Bus session), and its file fallback where no keyring works
+#   5. runs the interop tests against real peers and the MCP conformance suite
 #
 # Every step must pass; the first failure stops the run with a non-zero exit.
 set -euo pipefail
@@ -12,6 +14,64 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
+
+# The store's real-keyring tests (`keyring_*` in src/auth/store/) skip loudly unless
+# MCP_BRIDGE_TEST_KEYRING=1; `fallback_without_os_keyring` unless MCP_BRIDGE_TEST_NO_KEYRING=1.
+# Each runs in a throwaway environment, never against the user's own keyring:
+#   - a private D-Bus session with gnome-keyring unlocked by a random password, in fresh
+#     data and runtime dirs, so the `login` collection (the `default` alias, which the
+#     keyring crate writes to) is created for this run; an empty password creates none;
+#   - the same without a password: a Secret Service with no default collection;
+#   - no session bus at all (the usual headless server).
+keyring_tests() {
+  local tool
+  for tool in dbus-run-session gnome-keyring-daemon dbus-send; do
+    command -v "$tool" >/dev/null || {
+      echo "error: $tool is missing (scripts/setup-peers.sh installs it)" >&2
+      return 1
+    }
+  done
+  local tmp
+  tmp="$(mktemp -d)"
+  mkdir -m 700 "$tmp/run-1" "$tmp/run-2"
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  local session='
+    set -euo pipefail
+    printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    alias="$(dbus-send --session --print-reply=literal --dest=org.freedesktop.secrets \
+      /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default)"
+    echo "keyring: default collection: ${alias//[[:space:]]/}"
+    if [[ -n "$KEYRING_PASSWORD" && "$alias" != */collection/login* ]]; then
+      echo "error: no login collection after unlocking gnome-keyring" >&2
+      exit 1
+    fi
+    cargo test --locked "$@" 2>&1 | tee -a "$KEYRING_LOG"'
+  KEYRING_LOG="$tmp/log"
+  export KEYRING_LOG
+
+  # 1. A working Secret Service: the keyring_* tests must run and pass.
+  env -u DISPLAY -u WAYLAND_DISPLAY XDG_DATA_HOME="$tmp/data-1" XDG_RUNTIME_DIR="$tmp/run-1" \
+    KEYRING_PASSWORD="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" MCP_BRIDGE_TEST_KEYRING=1 \
+    dbus-run-session -- bash -c "$session" keyring keyring_ 2> >(grep -v 'fd limit' >&2)
+  # 2. A Secret Service without a default collection: auto falls back to the file.
+  env -u DISPLAY -u WAYLAND_DISPLAY XDG_DATA_HOME="$tmp/data-2" XDG_RUNTIME_DIR="$tmp/run-2" \
+    KEYRING_PASSWORD="" MCP_BRIDGE_TEST_NO_KEYRING=1 \
+    dbus-run-session -- bash -c "$session" keyring fallback_without_os_keyring -- --nocapture \
+    2> >(grep -v 'fd limit' >&2)
+  # 3. No session bus: auto falls back to the file.
+  DBUS_SESSION_BUS_ADDRESS="unix:path=$tmp/no-bus" MCP_BRIDGE_TEST_NO_KEYRING=1 \
+    cargo test --locked fallback_without_os_keyring -- --nocapture 2>&1 | tee -a "$KEYRING_LOG"
+
+  local passed
+  passed="$(grep -cE '^test auth::store::.*::(keyring_|fallback_without_os_keyring).* ok$' "$KEYRING_LOG" || true)"
+  if grep -q 'SKIPPED' "$KEYRING_LOG" || ((passed < 4)); then
+    echo "error: keyring tests skipped or missing ($passed passed; see above)" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  rm -rf "$tmp"
+  echo "keyring: $passed store tests passed against real keyring setups"
+}
 
 step "installing interop peers"
 scripts/setup-peers.sh
@@ -24,6 +84,9 @@ cargo clippy --locked --all-targets -- -D warnings
 
 step "cargo test"
 cargo test --locked
+
+step "keyring: a real Secret Service, and the fallback without one"
+keyring_tests
 
 step "interop: real peers and the conformance suite"
 cargo build --locked

@@ -10,6 +10,7 @@
 //! - The first line of a doc comment is the short help; the rest is the long help.
 //! - Every option is covered by a parse test at the bottom of this file.
 
+use crate::auth::store::StoreKind;
 use crate::env;
 use crate::transport::Mode;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
@@ -47,18 +48,21 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Authorize with a server now (browser login) and store the tokens [not yet available].
-    Login(ServerArgs),
-    /// Forget stored tokens and client registrations [not yet available].
+    /// Authorize with a server now (browser login) and store the tokens.
+    Login(Box<ServerArgs>),
+    /// Forget stored tokens and client registrations (revoking tokens where the server allows).
     Logout {
         /// The server whose credentials to forget.
-        #[arg(value_hint = ValueHint::Url)]
+        #[arg(value_hint = ValueHint::Url, required_unless_present = "all")]
         url: Option<String>,
         /// Forget the credentials of every server.
         #[arg(long, conflicts_with = "url")]
         all: bool,
+        /// Which store to clean.
+        #[arg(long, value_enum, default_value_t = StoreKind::Auto, env = env::MCP_BRIDGE_STORE)]
+        store: StoreKind,
     },
-    /// Show stored credentials, never the secrets [not yet available].
+    /// Show stored credentials: server, issuer, scopes, expiry (never the secrets).
     Status {
         /// Only this server.
         #[arg(value_hint = ValueHint::Url)]
@@ -66,6 +70,9 @@ pub(crate) enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Which store to read.
+        #[arg(long, value_enum, default_value_t = StoreKind::Auto, env = env::MCP_BRIDGE_STORE)]
+        store: StoreKind,
     },
     /// Print a shell completion script.
     Completions {
@@ -79,6 +86,10 @@ pub(crate) enum Command {
 pub(crate) struct RunArgs {
     #[command(flatten)]
     pub(crate) server: ServerArgs,
+
+    /// Callback port for the browser login (mcp-remote's positional spelling of --callback-port).
+    #[arg(value_name = "CALLBACK_PORT", conflicts_with = "callback_port")]
+    pub(crate) callback_port_positional: Option<u16>,
 
     /// Connect over HTTP+SSE to this URL (supergateway's `--sse`).
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url, conflicts_with_all = ["url", "streamable_http"])]
@@ -142,6 +153,74 @@ pub(crate) struct ServerArgs {
     /// Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_CA_CERT)]
     pub(crate) ca_cert: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) oauth: OAuthArgs,
+}
+
+/// How to authorize when the server answers 401 (OAuth; not used with --bearer or an
+/// Authorization header).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Authorization")]
+pub(crate) struct OAuthArgs {
+    /// Use this pre-registered OAuth client id instead of registering.
+    #[arg(long, value_name = "ID", env = env::MCP_BRIDGE_CLIENT_ID)]
+    pub(crate) client_id: Option<String>,
+
+    /// The secret of the pre-registered client (prefer the environment variable).
+    #[arg(long, value_name = "SECRET", env = env::MCP_BRIDGE_CLIENT_SECRET, hide_env_values = true, requires = "client_id")]
+    pub(crate) client_secret: Option<String>,
+
+    /// Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote).
+    #[arg(
+        long,
+        alias = "staticOauthClientInfo",
+        value_name = "JSON|@FILE",
+        conflicts_with = "client_id"
+    )]
+    pub(crate) static_oauth_client_info: Option<String>,
+
+    /// Extra client metadata for registration, as JSON or @FILE (mcp-remote).
+    #[arg(long, alias = "staticOauthClientMetadata", value_name = "JSON|@FILE")]
+    pub(crate) static_oauth_client_metadata: Option<String>,
+
+    /// An https URL serving this client's Client ID Metadata Document, used as the client id
+    /// where the authorization server supports such documents.
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub(crate) client_metadata_url: Option<String>,
+
+    /// Scopes to request instead of the ones the server suggests (comma or space separated).
+    #[arg(long, value_name = "SCOPES", value_delimiter = ',')]
+    pub(crate) scope: Vec<String>,
+
+    /// The resource (RFC 8707) to request tokens for, instead of the discovered one.
+    #[arg(long, value_name = "URL")]
+    pub(crate) resource: Option<String>,
+
+    /// Port of the loopback callback for the browser login (default: one derived from the server URL).
+    #[arg(long, value_name = "PORT", env = env::MCP_BRIDGE_CALLBACK_PORT)]
+    pub(crate) callback_port: Option<u16>,
+
+    /// Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1.
+    #[arg(long = "host", value_name = "HOST", default_value = "127.0.0.1", value_parser = ["127.0.0.1", "localhost"])]
+    pub(crate) callback_host: String,
+
+    /// Seconds to wait for the browser login to finish.
+    #[arg(
+        long,
+        alias = "authTimeout",
+        value_name = "SECONDS",
+        default_value_t = 300
+    )]
+    pub(crate) auth_timeout: u64,
+
+    /// Print the login URL instead of opening a browser.
+    #[arg(long)]
+    pub(crate) no_browser: bool,
+
+    /// Where to keep tokens: the OS keyring, a 0600 file, or memory only (auto: keyring when usable, else file).
+    #[arg(long, value_enum, default_value_t = StoreKind::Auto, env = env::MCP_BRIDGE_STORE)]
+    pub(crate) store: StoreKind,
 }
 
 /// How much to log (all logs go to stderr).
@@ -284,6 +363,56 @@ mod tests {
             Some(Command::Login(_))
         ));
         assert!(parse(&["logout", "https://h", "--all"]).is_err());
+    }
+
+    /// OAuth options, including mcp-remote's spellings and its positional callback port.
+    #[test]
+    fn oauth_options() {
+        let cli = parse(&[
+            "https://h/mcp",
+            "3334",
+            "--host",
+            "localhost",
+            "--resource",
+            "https://h/mcp",
+            "--auth-timeout",
+            "60",
+            "--static-oauth-client-info",
+            "{\"client_id\":\"c\"}",
+            "--scope",
+            "a,b",
+            "--store",
+            "file",
+            "--no-browser",
+        ])
+        .unwrap();
+        assert_eq!(cli.run.callback_port_positional, Some(3334));
+        let o = &cli.run.server.oauth;
+        assert_eq!(
+            (o.callback_host.as_str(), o.auth_timeout, o.no_browser),
+            ("localhost", 60, true)
+        );
+        assert_eq!(o.scope, vec!["a", "b"]);
+        assert_eq!(o.store, StoreKind::File);
+        assert!(parse(&["https://h", "--host", "example.com"]).is_err());
+        assert!(
+            parse(&["https://h", "--client-secret", "s"]).is_err(),
+            "a secret needs a client id"
+        );
+        assert!(parse(&["https://h", "1", "--callback-port", "2"]).is_err());
+        let cli = parse(&[
+            "login",
+            "https://h",
+            "--client-id",
+            "c",
+            "--callback-port",
+            "9999",
+        ])
+        .unwrap();
+        let Some(Command::Login(args)) = cli.command else {
+            panic!("login")
+        };
+        assert_eq!(args.oauth.client_id.as_deref(), Some("c"));
     }
 
     /// Repeatable options collect every value.

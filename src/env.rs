@@ -14,5 +14,16 @@ pub(crate) const MCP_BRIDGE_LOG_LEVEL: &str = "MCP_BRIDGE_LOG_LEVEL";
 pub(crate) const MCP_BRIDGE_MAX_MESSAGE_SIZE: &str = "MCP_BRIDGE_MAX_MESSAGE_SIZE";
 /// Browser to open the login URL with, instead of the system opener (run directly, no shell).
 pub(crate) const MCP_BRIDGE_BROWSER: &str = "MCP_BRIDGE_BROWSER";
+/// Directory for the credentials file, the credential index and lock files (default: the
+/// OS config directory, e.g. `~/.config/mcp-bridge`).
+pub(crate) const MCP_BRIDGE_CONFIG_DIR: &str = "MCP_BRIDGE_CONFIG_DIR";
 /// A full tracing filter (for example `mcp_bridge=trace`); overrides every logging option.
 pub(crate) const RUST_LOG: &str = "RUST_LOG";
+/// Pre-registered OAuth client id (same as `--client-id`).
+pub(crate) const MCP_BRIDGE_CLIENT_ID: &str = "MCP_BRIDGE_CLIENT_ID";
+/// Secret of the pre-registered OAuth client (same as `--client-secret`); keeps it out of `ps`.
+pub(crate) const MCP_BRIDGE_CLIENT_SECRET: &str = "MCP_BRIDGE_CLIENT_SECRET";
+/// Port of the loopback callback for browser logins (same as `--callback-port`).
+pub(crate) const MCP_BRIDGE_CALLBACK_PORT: &str = "MCP_BRIDGE_CALLBACK_PORT";
+/// Credential store: auto, keyring, file or memory (same as `--store`).
+pub(crate) const MCP_BRIDGE_STORE: &str = "MCP_BRIDGE_STORE";

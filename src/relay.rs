@@ -57,6 +57,7 @@ pub(crate) async fn run<R, W>(
     from_server_rx: mpsc::Receiver<Message>,
     options: Options,
     signal: CancellationToken,
+    host_gone: CancellationToken,
 ) -> QuitReason
 where
     R: AsyncRead + Unpin + Send + 'static,
@@ -68,7 +69,16 @@ where
     // Messages from the host, in stdin order, for the pump.
     let (from_host_tx, mut from_host_rx) = mpsc::channel::<Message>(CHANNEL_CAPACITY);
     let stdout_closed = CancellationToken::new();
-    let stdin_closed = CancellationToken::new();
+    // Cancelled when stdin closes; `host_gone` (the caller's, for a login in progress)
+    // follows it.
+    let stdin_closed = host_gone.child_token();
+    let host_gone_on_eof = {
+        let (closed, gone) = (stdin_closed.clone(), host_gone.clone());
+        tokio::spawn(async move {
+            closed.cancelled().await;
+            gone.cancel();
+        })
+    };
 
     let reader = tokio::spawn(read_stdin(
         LineReader::new(
@@ -147,6 +157,7 @@ where
     }
     drop(local_tx);
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    host_gone_on_eof.abort();
     quit
 }
 

@@ -1,10 +1,101 @@
-//! Newline-delimited framing over any byte stream, with a size limit.
+//! The process's stdin and stdout, and newline-delimited framing over any byte stream, with
+//! a size limit.
 //!
-//! [`LineReader`] yields one line at a time and never holds more than the limit in memory: an
-//! over-long line is skipped to its end and reported as [`Line::TooLong`]. [`write_line`]
-//! writes one message followed by `\n` and flushes. This module knows nothing of JSON-RPC.
+//! [`host_input`] and [`host_output`] give the stdio streams in the cheapest form: when they
+//! are pipes or sockets (as every host makes them) they are read and written without
+//! blocking, on the runtime's own thread; otherwise (a terminal, a file) through tokio's
+//! blocking pool. [`LineReader`] yields one line at a time and never holds more than the
+//! limit in memory: an over-long line is skipped to its end and reported as
+//! [`Line::TooLong`]. [`write_line`] writes one message followed by `\n` and flushes. This
+//! module knows nothing of JSON-RPC.
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt};
+
+/// A byte source for the relay.
+pub(crate) type Input = Box<dyn AsyncRead + Send + Unpin>;
+/// A byte sink for the relay.
+pub(crate) type Output = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// The process's stdin.
+pub(crate) fn host_input() -> Input {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        match nonblocking::input(std::io::stdin().as_fd()) {
+            Ok(Some(input)) => return input,
+            Ok(None) => {}
+            Err(e) => tracing::debug!("stdin stays blocking: {e}"),
+        }
+    }
+    Box::new(tokio::io::stdin())
+}
+
+/// The process's stdout.
+pub(crate) fn host_output() -> Output {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        match nonblocking::output(std::io::stdout().as_fd()) {
+            Ok(Some(output)) => return output,
+            Ok(None) => {}
+            Err(e) => tracing::debug!("stdout stays blocking: {e}"),
+        }
+    }
+    Box::new(tokio::io::stdout())
+}
+
+#[cfg(unix)]
+mod nonblocking {
+    //! Pipes and sockets registered with the runtime's reactor. The descriptor is duplicated,
+    //! so the original stays open; non-blocking mode applies to our end only (the host's end
+    //! of a pipe or socket pair is a separate open file).
+
+    use super::{Input, Output};
+    use std::os::fd::{BorrowedFd, OwnedFd};
+    use std::os::unix::fs::FileTypeExt;
+
+    enum Kind {
+        Pipe(OwnedFd),
+        Socket(tokio::net::UnixStream),
+    }
+
+    /// A pipe or socket we can drive without blocking; `Ok(None)` for anything else.
+    fn classify(fd: BorrowedFd<'_>) -> std::io::Result<Option<Kind>> {
+        let file = std::fs::File::from(fd.try_clone_to_owned()?);
+        let file_type = file.metadata()?.file_type();
+        if file_type.is_fifo() {
+            return Ok(Some(Kind::Pipe(OwnedFd::from(file))));
+        }
+        if file_type.is_socket() {
+            let socket = std::os::unix::net::UnixStream::from(OwnedFd::from(file));
+            socket.set_nonblocking(true)?;
+            return Ok(Some(Kind::Socket(tokio::net::UnixStream::from_std(
+                socket,
+            )?)));
+        }
+        Ok(None)
+    }
+
+    pub(super) fn input(fd: BorrowedFd<'_>) -> std::io::Result<Option<Input>> {
+        Ok(match classify(fd)? {
+            Some(Kind::Pipe(fd)) => Some(Box::new(
+                tokio::net::unix::pipe::Receiver::from_owned_fd(fd)?,
+            )),
+            Some(Kind::Socket(s)) => Some(Box::new(s)),
+            None => None,
+        })
+    }
+
+    pub(super) fn output(fd: BorrowedFd<'_>) -> std::io::Result<Option<Output>> {
+        Ok(match classify(fd)? {
+            Some(Kind::Pipe(fd)) => {
+                Some(Box::new(tokio::net::unix::pipe::Sender::from_owned_fd(fd)?))
+            }
+            Some(Kind::Socket(s)) => Some(Box::new(s)),
+            None => None,
+        })
+    }
+}
 
 /// One frame read from the input.
 #[derive(Debug, PartialEq, Eq)]

@@ -12,7 +12,6 @@
 //! (`callback` does).
 
 // wired up by the OAuth flow
-#![allow(dead_code)]
 
 use crate::endpoint::is_loopback;
 use std::ffi::OsString;

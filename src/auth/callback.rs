@@ -13,7 +13,6 @@
 //! static, so nothing the authorization server sends is reflected into them.
 
 // wired up by the OAuth flow
-#![allow(dead_code)]
 
 use crate::secret::Secret;
 use axum::Router;
@@ -70,6 +69,9 @@ pub(crate) enum CallbackError {
     Denied {
         error: String,
         description: Option<String>,
+        /// The RFC 9207 `iss` that came with the error, raw: the flow must check it before
+        /// showing anything.
+        iss: Option<String>,
     },
     #[error("the login callback was malformed: {0}")]
     Malformed(&'static str),
@@ -98,14 +100,10 @@ pub(crate) struct CallbackServer {
     redirect_uri: Url,
 }
 
-/// Listens on `127.0.0.1:<port>` (0 picks a free port); the redirect URI names 127.0.0.1.
-pub(crate) async fn bind(port: u16) -> Result<CallbackServer, CallbackError> {
-    bind_host("127.0.0.1", port).await
-}
-
-/// Like [`bind`], but the redirect URI may name `localhost` (for authorization servers that
-/// register it that way). The socket is bound to 127.0.0.1 either way.
-pub(crate) async fn bind_host(host: &str, port: u16) -> Result<CallbackServer, CallbackError> {
+/// Listens on `127.0.0.1:<port>` (0 picks a free port). The redirect URI names `host`, which
+/// is `127.0.0.1` or `localhost` (for authorization servers that register it that way); the
+/// socket is bound to 127.0.0.1 either way.
+pub(crate) async fn bind(host: &str, port: u16) -> Result<CallbackServer, CallbackError> {
     let host = if host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost") {
         host.to_ascii_lowercase()
     } else {
@@ -131,7 +129,7 @@ pub(crate) async fn bind_host(host: &str, port: u16) -> Result<CallbackServer, C
 }
 
 impl CallbackServer {
-    /// `http://127.0.0.1:<port>/oauth/callback` (or `localhost`, see [`bind_host`]).
+    /// `http://127.0.0.1:<port>/oauth/callback` (or `localhost`, see [`bind`]).
     pub(crate) fn redirect_uri(&self) -> Url {
         self.redirect_uri.clone()
     }
@@ -277,6 +275,7 @@ fn judge(query: &str, expected_state: &str) -> Result<CallbackParams, CallbackEr
                 .take()
                 .filter(|d| !d.is_empty())
                 .map(|d| printable(&d, MAX_DESCRIPTION_LEN)),
+            iss: p.iss.take(),
         });
     }
     match p.code.take() {
@@ -432,7 +431,7 @@ mod tests {
 
     /// Runs `wait` and one request side by side.
     async fn wait_and_hit(query: &str) -> (Result<CallbackParams, CallbackError>, u16, String) {
-        let server = bind(0).await.unwrap();
+        let server = bind("127.0.0.1", 0).await.unwrap();
         let uri = server.redirect_uri();
         let cancel = CancellationToken::new();
         let (result, (status, body)) =
@@ -449,7 +448,7 @@ mod tests {
     /// The redirect URI names 127.0.0.1 and the bound port; the socket is on 127.0.0.1.
     #[tokio::test]
     async fn binds_loopback_only() {
-        let server = bind(0).await.unwrap();
+        let server = bind("127.0.0.1", 0).await.unwrap();
         let port = server.port();
         assert_ne!(port, 0);
         assert_eq!(
@@ -458,7 +457,7 @@ mod tests {
         );
         assert!(server.listener.local_addr().unwrap().ip().is_loopback());
 
-        let server = bind_host("localhost", 0).await.unwrap();
+        let server = bind("localhost", 0).await.unwrap();
         let port = server.port();
         assert_eq!(
             server.redirect_uri().as_str(),
@@ -469,7 +468,7 @@ mod tests {
             std::net::IpAddr::V4(Ipv4Addr::LOCALHOST)
         );
         assert!(matches!(
-            bind_host("0.0.0.0", 0).await,
+            bind("0.0.0.0", 0).await,
             Err(CallbackError::Host(_))
         ));
     }
@@ -479,7 +478,7 @@ mod tests {
     async fn busy_port_is_an_error() {
         let taken = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = taken.local_addr().unwrap().port();
-        let e = bind(port).await.unwrap_err();
+        let e = bind("127.0.0.1", port).await.unwrap_err();
         assert!(
             matches!(e, CallbackError::PortInUse(p) if p == port),
             "{e:?}"
@@ -506,7 +505,7 @@ mod tests {
     /// The success page forbids caching, scripts, framing and referrers.
     #[tokio::test]
     async fn success_page_headers() {
-        let server = bind(0).await.unwrap();
+        let server = bind("127.0.0.1", 0).await.unwrap();
         let mut url = server.redirect_uri();
         url.set_query(Some(&format!("code=c&state={STATE}")));
         let cancel = CancellationToken::new();
@@ -551,7 +550,10 @@ mod tests {
             "error=access_denied&error_description=User%20said%20no%1B%5B31m%0A&error_uri=https%3A%2F%2Fevil&state={STATE}"
         ))
         .await;
-        let Err(CallbackError::Denied { error, description }) = result else {
+        let Err(CallbackError::Denied {
+            error, description, ..
+        }) = result
+        else {
             panic!("expected Denied, got {result:?}");
         };
         assert_eq!(error, "access_denied");
@@ -576,7 +578,7 @@ mod tests {
     /// Other paths are 404 and do not settle the login.
     #[tokio::test]
     async fn wrong_path_is_404() {
-        let server = bind(0).await.unwrap();
+        let server = bind("127.0.0.1", 0).await.unwrap();
         let port = server.port();
         let cancel = CancellationToken::new();
         let probe = async {
@@ -601,7 +603,7 @@ mod tests {
     /// No callback within the timeout: a timeout error, and the port is freed.
     #[tokio::test]
     async fn timeout_frees_port() {
-        let server = bind(0).await.unwrap();
+        let server = bind("127.0.0.1", 0).await.unwrap();
         let port = server.port();
         let timeout = Duration::from_millis(100);
         let result = server.wait(STATE, timeout, &CancellationToken::new()).await;
@@ -612,7 +614,7 @@ mod tests {
     /// Cancellation ends the wait and frees the port; so does dropping the wait.
     #[tokio::test]
     async fn cancellation_frees_port() {
-        let server = bind(0).await.unwrap();
+        let server = bind("127.0.0.1", 0).await.unwrap();
         let port = server.port();
         let cancel = CancellationToken::new();
         let canceller = async {
@@ -626,7 +628,7 @@ mod tests {
         );
         assert_port_free(port);
 
-        let server = bind(0).await.unwrap();
+        let server = bind("127.0.0.1", 0).await.unwrap();
         let port = server.port();
         let never = CancellationToken::new();
         let dropped =

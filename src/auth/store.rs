@@ -1,1 +1,897 @@
-//! (being written)
+//! Where credentials live: tokens per MCP server and client registrations per
+//! authorization server, in the OS keyring or in a private file, plus a secret-free index.
+//!
+//! Backends ([`StoreKind`]):
+//! - **keyring**: the OS credential store (Secret Service over D-Bus on Linux and the BSDs,
+//!   Keychain on macOS, Credential Manager on Windows), through the `keyring` crate. One
+//!   entry per item: service `mcp-bridge`, user = the item's key, secret = the item as JSON.
+//!   An item too large for the platform (Windows caps a credential at 2560 bytes) spills
+//!   into the credentials file instead; whichever copy is written last wins and the other is
+//!   removed.
+//! - **file**: `<config dir>/credentials.json`, a map from key to item, mode 0600 in a 0700
+//!   directory, replaced atomically (private temp file, fsync, rename).
+//! - **memory**: this process only (tests, `--store memory`).
+//! - **auto** (the default): the keyring if a probe shows it works, else the file, with one
+//!   warning saying so.
+//!
+//! Keyrings cannot be listed, so every save and delete also maintains
+//! `<config dir>/index.json`: what is stored where (server, issuer, client id, scopes,
+//! expiry), never a secret. `status` and `logout --all` read it.
+//!
+//! Several bridge processes share these files: each read-modify-write holds the store lock
+//! (`<config dir>/store.lock`) and re-reads the file under it. Deciding who runs a login or a
+//! refresh is not done here but in `lock.rs`. Keys are computed by the caller with
+//! [`tokens_key`] and [`registration_key`]; this module never interprets URLs.
+//!
+//! This file holds the types and the routing between backends; `store/file.rs` the files,
+//! `store/os_keyring.rs` the keyring.
+
+#![allow(dead_code)] // wired up by the OAuth flow
+
+mod file;
+mod os_keyring;
+
+use crate::secret::Secret;
+use file::Files;
+use os_keyring::{KeyringApi, KeyringFault, OsKeyring, probe_keyring};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The keyring service name every entry is filed under.
+pub(crate) const KEYRING_SERVICE: &str = "mcp-bridge";
+/// How long a keyring call (or a wait for the store lock) may take. A locked keyring may
+/// show an unlock prompt; a hung D-Bus service must not hang the bridge forever.
+const OP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Version of the file formats written here.
+const FORMAT_VERSION: u32 = 1;
+
+/// Tokens for one MCP server, from one authorization server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Tokens {
+    /// The MCP server URL (canonical resource) the tokens are for.
+    pub(crate) server_url: String,
+    /// Issuer of the authorization server that minted them.
+    pub(crate) issuer: String,
+    /// The client they were issued to.
+    pub(crate) client_id: String,
+    /// Sent as `Authorization: Bearer` to the server's origin only.
+    pub(crate) access_token: Secret,
+    /// For the refresh grant, if the authorization server issued one.
+    #[serde(default)]
+    pub(crate) refresh_token: Option<Secret>,
+    /// As returned by the token endpoint (normally `Bearer`).
+    pub(crate) token_type: String,
+    /// Scopes granted (or requested, when the token response did not say).
+    #[serde(default)]
+    pub(crate) scopes: Vec<String>,
+    /// When the access token expires, in unix seconds, if known.
+    #[serde(default)]
+    pub(crate) expires_at: Option<u64>,
+    /// When the tokens were obtained, in unix seconds.
+    pub(crate) obtained_at: u64,
+    /// The `resource` (RFC 8707) they were requested for; refreshes ask for the same.
+    #[serde(default)]
+    pub(crate) resource: Option<String>,
+    /// The redirect URI of the client they were issued to (finds its registration again).
+    #[serde(default)]
+    pub(crate) redirect_uri: Option<String>,
+}
+
+/// A client identity at one authorization server (from Dynamic Client Registration, a
+/// Client ID Metadata Document, or given by the user).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Registration {
+    /// Issuer of the authorization server the client is registered with.
+    pub(crate) issuer: String,
+    /// The client id.
+    pub(crate) client_id: String,
+    /// The client secret, for confidential clients.
+    #[serde(default)]
+    pub(crate) client_secret: Option<Secret>,
+    /// The redirect URI the client was registered with.
+    pub(crate) redirect_uri: String,
+    /// `none`, `client_secret_basic` or `client_secret_post`.
+    pub(crate) token_endpoint_auth_method: String,
+    /// RFC 7592 registration access token, if the authorization server returned one.
+    #[serde(default)]
+    pub(crate) registration_access_token: Option<Secret>,
+    /// When the client was registered, in unix seconds.
+    pub(crate) created_at: u64,
+}
+
+/// Where to keep credentials (`--store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum StoreKind {
+    /// The OS keyring if it works, else a private file in the config directory.
+    #[default]
+    Auto,
+    /// The OS keyring only; fail if there is none.
+    Keyring,
+    /// A private file (mode 0600) in the config directory.
+    File,
+    /// This process's memory only; nothing survives exit.
+    Memory,
+}
+
+/// Which backend holds an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Backend {
+    /// The OS keyring.
+    Keyring,
+    /// `credentials.json` in the config directory.
+    File,
+    /// This process's memory.
+    Memory,
+}
+
+/// What an index entry describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ItemKind {
+    /// A [`Tokens`].
+    Tokens,
+    /// A [`Registration`].
+    Registration,
+}
+
+/// One stored item as `index.json` lists it: enough for `status` and `logout`, no secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct IndexEntry {
+    /// The item's key.
+    pub(crate) key: String,
+    /// Tokens or registration.
+    pub(crate) kind: ItemKind,
+    /// The MCP server, for tokens.
+    #[serde(default)]
+    pub(crate) server_url: Option<String>,
+    /// The authorization server.
+    pub(crate) issuer: String,
+    /// The client.
+    pub(crate) client_id: String,
+    /// Granted scopes, for tokens.
+    #[serde(default)]
+    pub(crate) scopes: Vec<String>,
+    /// Access token expiry (unix seconds), for tokens.
+    #[serde(default)]
+    pub(crate) expires_at: Option<u64>,
+    /// Where the item itself is.
+    pub(crate) backend: Backend,
+}
+
+/// What can go wrong storing credentials. Messages never contain a secret.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    /// `--store keyring` was asked for, but the OS keyring does not work here.
+    #[error("no usable OS keyring ({reason}); use `--store file` to keep credentials in a file")]
+    KeyringUnavailable { reason: String },
+    /// A keyring call failed.
+    #[error("keyring {op} of {key} failed: {reason}")]
+    Keyring {
+        op: &'static str,
+        key: String,
+        reason: String,
+    },
+    /// A keyring call or the store lock took longer than [`OP_TIMEOUT`].
+    #[error("{what} did not finish within {}s", OP_TIMEOUT.as_secs())]
+    Timeout { what: String },
+    /// A file or directory could not be read or written.
+    #[error("cannot {op} {}", path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stored document did not parse. `what` names the file or keyring entry.
+    #[error(
+        "{what} is damaged ({reason}); delete it (or run `mcp-bridge logout`) and sign in again"
+    )]
+    Corrupt { what: String, reason: String },
+    /// The store lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] super::lock::LockError),
+    /// A key from outside [`tokens_key`] and [`registration_key`] that is not usable.
+    #[error("invalid credential key {key:?}")]
+    InvalidKey { key: String },
+    /// Neither `MCP_BRIDGE_CONFIG_DIR` nor a home directory is known.
+    #[error(
+        "cannot find a config directory: set {} or HOME",
+        crate::env::MCP_BRIDGE_CONFIG_DIR
+    )]
+    NoConfigDir,
+    /// The blocking task was cancelled (the runtime is shutting down).
+    #[error("credential store operation interrupted")]
+    Interrupted,
+}
+
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The key under which the tokens for `server_url`, issued by `issuer`, are stored.
+///
+/// Pass the canonical resource URL: the key is computed from the exact strings, with each
+/// part length-prefixed, so two servers, two tenants (paths) or two issuers never collide.
+pub(crate) fn tokens_key(server_url: &str, issuer: &str) -> String {
+    hashed_key("tokens", &[server_url, issuer])
+}
+
+/// The key under which the client registration at `issuer` for `redirect_uri` is stored.
+pub(crate) fn registration_key(issuer: &str, redirect_uri: &str) -> String {
+    hashed_key("registration", &[issuer, redirect_uri])
+}
+
+/// `<kind>:<32 hex digits of sha256(kind, len-prefixed parts)>`.
+fn hashed_key(kind: &str, parts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(kind.as_bytes());
+    for part in parts {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    let hex: String = hash.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{kind}:{hex}")
+}
+
+/// The config directory: `MCP_BRIDGE_CONFIG_DIR` if set, else the OS one
+/// (`~/.config/mcp-bridge`, `~/Library/Application Support/mcp-bridge`,
+/// `%APPDATA%\mcp-bridge\config`).
+pub(crate) fn config_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(crate::env::MCP_BRIDGE_CONFIG_DIR)
+        && !dir.is_empty()
+    {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "mcp-bridge")
+        .map(|dirs| dirs.config_dir().to_owned())
+        .ok_or(StoreError::NoConfigDir)
+}
+
+/// An item the store can hold.
+trait Item: Serialize + DeserializeOwned + Send + 'static {
+    const KIND: ItemKind;
+    /// The index line for this item under `key`.
+    fn index_entry(&self, key: &str) -> IndexEntry;
+}
+
+impl Item for Tokens {
+    const KIND: ItemKind = ItemKind::Tokens;
+    fn index_entry(&self, key: &str) -> IndexEntry {
+        IndexEntry {
+            key: key.to_owned(),
+            kind: Self::KIND,
+            server_url: Some(self.server_url.clone()),
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            scopes: self.scopes.clone(),
+            expires_at: self.expires_at,
+            backend: Backend::Memory,
+        }
+    }
+}
+
+impl Item for Registration {
+    const KIND: ItemKind = ItemKind::Registration;
+    fn index_entry(&self, key: &str) -> IndexEntry {
+        IndexEntry {
+            key: key.to_owned(),
+            kind: Self::KIND,
+            server_url: None,
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            scopes: Vec::new(),
+            expires_at: None,
+            backend: Backend::Memory,
+        }
+    }
+}
+
+/// The credential store. Cheap to clone; clones share the backend.
+#[derive(Clone)]
+pub(crate) struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .field("config_dir", &self.inner.files.dir)
+            .finish()
+    }
+}
+
+struct Inner {
+    /// The config directory's files (also used by keyring stores, for the index and for
+    /// items too large for the keyring; unused by memory stores).
+    files: Files,
+    /// Where new items go.
+    backing: Backing,
+}
+
+enum Backing {
+    Keyring(Arc<dyn KeyringApi>),
+    File,
+    Memory(Mutex<MemoryState>),
+}
+
+#[derive(Default)]
+struct MemoryState {
+    items: BTreeMap<String, Secret>,
+    index: BTreeMap<String, IndexEntry>,
+}
+
+impl Store {
+    /// Opens the store of this kind, probing the OS keyring for `Auto` and `Keyring`.
+    ///
+    /// `Auto` falls back to the credentials file when the keyring does not work, logging
+    /// one warning (`tracing::warn!`, once per process) that says so and why.
+    pub(crate) async fn open(kind: StoreKind, config_dir: PathBuf) -> Result<Store> {
+        Self::open_with(kind, config_dir, Arc::new(OsKeyring), OP_TIMEOUT).await
+    }
+
+    /// A memory store (for tests).
+    pub(crate) fn memory(config_dir: PathBuf) -> Store {
+        Store::new(config_dir, Backing::Memory(Mutex::default()))
+    }
+
+    async fn open_with(
+        kind: StoreKind,
+        config_dir: PathBuf,
+        keyring: Arc<dyn KeyringApi>,
+        probe_timeout: Duration,
+    ) -> Result<Store> {
+        let backing = match kind {
+            StoreKind::Memory => return Ok(Store::memory(config_dir)),
+            StoreKind::File => Backing::File,
+            StoreKind::Keyring | StoreKind::Auto => {
+                let probe = keyring.clone();
+                let outcome = match run_blocking(probe_timeout, "the keyring probe", move || {
+                    probe_keyring(&*probe)
+                })
+                .await
+                {
+                    Ok(outcome) => outcome,
+                    Err(StoreError::Timeout { .. }) => {
+                        Err(format!("no answer within {:?}", probe_timeout))
+                    }
+                    Err(other) => return Err(other),
+                };
+                match outcome {
+                    Ok(()) => Backing::Keyring(keyring),
+                    Err(reason) => {
+                        let reason = one_line(&reason);
+                        if kind == StoreKind::Keyring {
+                            return Err(StoreError::KeyringUnavailable { reason });
+                        }
+                        warn_fallback(&reason, &Files::new(config_dir.clone()).credentials());
+                        Backing::File
+                    }
+                }
+            }
+        };
+        Ok(Store::new(config_dir, backing))
+    }
+
+    fn new(config_dir: PathBuf, backing: Backing) -> Store {
+        let files = Files::new(config_dir);
+        Store {
+            inner: Arc::new(Inner { files, backing }),
+        }
+    }
+
+    /// Where new items are stored.
+    pub(crate) fn backend(&self) -> Backend {
+        match self.inner.backing {
+            Backing::Keyring(_) => Backend::Keyring,
+            Backing::File => Backend::File,
+            Backing::Memory(_) => Backend::Memory,
+        }
+    }
+
+    /// The config directory (for lock files and messages).
+    pub(crate) fn config_dir(&self) -> &Path {
+        &self.inner.files.dir
+    }
+
+    /// The stored tokens under `key`, if any.
+    pub(crate) async fn load_tokens(&self, key: &str) -> Result<Option<Tokens>> {
+        self.load(key).await
+    }
+
+    /// Stores `tokens` under `key`, replacing what was there.
+    pub(crate) async fn save_tokens(&self, key: &str, tokens: &Tokens) -> Result<()> {
+        self.save(key, tokens).await
+    }
+
+    /// Forgets the tokens under `key`; false if there were none.
+    pub(crate) async fn delete_tokens(&self, key: &str) -> Result<bool> {
+        self.delete(key).await
+    }
+
+    /// The stored client registration under `key`, if any.
+    pub(crate) async fn load_registration(&self, key: &str) -> Result<Option<Registration>> {
+        self.load(key).await
+    }
+
+    /// Stores `registration` under `key`, replacing what was there.
+    pub(crate) async fn save_registration(
+        &self,
+        key: &str,
+        registration: &Registration,
+    ) -> Result<()> {
+        self.save(key, registration).await
+    }
+
+    /// Forgets the registration under `key`; false if there was none.
+    pub(crate) async fn delete_registration(&self, key: &str) -> Result<bool> {
+        self.delete(key).await
+    }
+
+    /// Everything stored, sorted by key, without secrets.
+    pub(crate) async fn list(&self) -> Result<Vec<IndexEntry>> {
+        self.run(|inner| inner.list()).await
+    }
+
+    async fn load<T: Item>(&self, key: &str) -> Result<Option<T>> {
+        check_key(key)?;
+        let key = key.to_owned();
+        self.run(move |inner| {
+            let Some(json) = inner.get(&key)? else {
+                return Ok(None);
+            };
+            parse(json.expose(), || format!("stored item {key}")).map(Some)
+        })
+        .await
+    }
+
+    async fn save<T: Item>(&self, key: &str, item: &T) -> Result<()> {
+        check_key(key)?;
+        let json = Secret::new(
+            serde_json::to_string(item).map_err(|e| StoreError::Corrupt {
+                what: format!("item {key}"),
+                reason: serde_reason(&e),
+            })?,
+        );
+        let entry = item.index_entry(key);
+        let key = key.to_owned();
+        self.run(move |inner| inner.put(&key, &json, entry)).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        check_key(key)?;
+        let key = key.to_owned();
+        self.run(move |inner| inner.remove(&key)).await
+    }
+
+    /// Runs `op` inline for memory stores, on a blocking thread for the others.
+    async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        if let Backing::Memory(_) = self.inner.backing {
+            return op(&self.inner);
+        }
+        let inner = self.inner.clone();
+        let what = match self.inner.backing {
+            Backing::Keyring(_) => "the keyring",
+            _ => "the credentials file",
+        };
+        run_blocking(OP_TIMEOUT, what, move || op(&inner)).await?
+    }
+}
+
+/// Runs `op` on a blocking thread, for at most `timeout`.
+async fn run_blocking<T: Send + 'static>(
+    timeout: Duration,
+    what: &str,
+    op: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    match tokio::time::timeout(timeout, tokio::task::spawn_blocking(op)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(join)) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Ok(Err(_)) => Err(StoreError::Interrupted),
+        Err(_) => Err(StoreError::Timeout {
+            what: what.to_owned(),
+        }),
+    }
+}
+
+impl Inner {
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        match &self.backing {
+            Backing::Memory(state) => Ok(lock_memory(state).items.get(key).cloned()),
+            Backing::File => self.files.get_item(key),
+            Backing::Keyring(keyring) => {
+                // The index says where the last write went; read that copy first, so an
+                // older copy in the other place can never shadow it.
+                let in_file =
+                    self.files.read_index()?.get(key).map(|e| e.backend) == Some(Backend::File);
+                if in_file && let Some(json) = self.files.get_item(key)? {
+                    return Ok(Some(json));
+                }
+                match keyring.get(key).map_err(|f| f.into_error("read", key))? {
+                    Some(json) => Ok(Some(json)),
+                    None if !in_file => self.files.get_item(key),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    fn put(&self, key: &str, json: &Secret, mut entry: IndexEntry) -> Result<()> {
+        if let Backing::Memory(state) = &self.backing {
+            let mut state = lock_memory(state);
+            state.items.insert(key.to_owned(), json.clone());
+            state.index.insert(key.to_owned(), entry);
+            return Ok(());
+        }
+        let _guard = self.files.lock()?;
+        entry.backend = match &self.backing {
+            Backing::Keyring(keyring) => match keyring.set(key, json) {
+                Ok(()) => {
+                    self.files.remove_item(key)?;
+                    Backend::Keyring
+                }
+                Err(KeyringFault::TooLong(reason)) => {
+                    tracing::debug!(
+                        key,
+                        reason,
+                        "item too large for the keyring; storing it in the file"
+                    );
+                    self.files.put_item(key, json)?;
+                    if let Err(fault) = keyring.delete(key) {
+                        tracing::debug!(key, error = %fault, "could not remove the keyring copy");
+                    }
+                    Backend::File
+                }
+                Err(fault) => return Err(fault.into_error("write", key)),
+            },
+            _ => {
+                self.files.put_item(key, json)?;
+                Backend::File
+            }
+        };
+        self.files.update_index(|index| {
+            index.insert(key.to_owned(), entry);
+            true
+        })
+    }
+
+    fn remove(&self, key: &str) -> Result<bool> {
+        if let Backing::Memory(state) = &self.backing {
+            let mut state = lock_memory(state);
+            state.index.remove(key);
+            return Ok(state.items.remove(key).is_some());
+        }
+        let _guard = self.files.lock()?;
+        let in_file = self.files.remove_item(key)?;
+        let in_keyring = match &self.backing {
+            Backing::Keyring(keyring) => keyring
+                .delete(key)
+                .map_err(|f| f.into_error("delete", key))?,
+            _ => false,
+        };
+        let ours = self.backend_kind();
+        self.files.update_index(|index| {
+            // A file store cannot reach the keyring: leave keyring items listed, so `status`
+            // still shows them and a keyring store can delete them later.
+            let drop_it = index
+                .get(key)
+                .is_some_and(|e| e.backend == Backend::File || ours == Backend::Keyring);
+            drop_it && index.remove(key).is_some()
+        })?;
+        Ok(in_file || in_keyring)
+    }
+
+    fn list(&self) -> Result<Vec<IndexEntry>> {
+        match &self.backing {
+            Backing::Memory(state) => Ok(lock_memory(state).index.values().cloned().collect()),
+            _ => Ok(self.files.read_index()?.into_values().collect()),
+        }
+    }
+
+    fn backend_kind(&self) -> Backend {
+        match self.backing {
+            Backing::Keyring(_) => Backend::Keyring,
+            Backing::File => Backend::File,
+            Backing::Memory(_) => Backend::Memory,
+        }
+    }
+}
+
+fn lock_memory(state: &Mutex<MemoryState>) -> std::sync::MutexGuard<'_, MemoryState> {
+    // A panic while holding the lock cannot leave the maps half-updated (each update is a
+    // single insert or remove), so a poisoned lock is still usable.
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Item keys: what the key helpers produce, plus anything equally harmless as a file-map
+/// key and a keyring user name.
+fn check_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.len() <= 128
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidKey {
+            key: key.to_owned(),
+        })
+    }
+}
+
+/// Parses a stored document. The error names `what` and says where it broke, never what
+/// the text was (serde's own messages can quote values, and values here are secrets).
+fn parse<T: DeserializeOwned>(text: &str, what: impl FnOnce() -> String) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        what: what(),
+        reason: serde_reason(&e),
+    })
+}
+
+fn serde_reason(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let kind = match e.classify() {
+        Category::Io => "read error",
+        Category::Syntax => "syntax error",
+        Category::Data => "unexpected content",
+        Category::Eof => "truncated",
+    };
+    format!("{kind} at line {} column {}", e.line(), e.column())
+}
+
+/// Collapses a multi-line platform message into one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn warn_fallback(reason: &str, path: &Path) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let private = if cfg!(unix) { " (mode 0600)" } else { "" };
+    tracing::warn!(
+        "no usable OS keyring ({reason}); storing credentials in {}{private}",
+        path.display()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) const ACCESS: &str = "access-SECRET-4f1c9a";
+    pub(super) const REFRESH: &str = "refresh-SECRET-77b2e0";
+    pub(super) const CLIENT_SECRET: &str = "client-SECRET-90ad3e";
+    pub(super) const RAT: &str = "rat-SECRET-1b5c77";
+
+    pub(super) fn tokens(server: &str, access: &str) -> Tokens {
+        Tokens {
+            server_url: server.into(),
+            issuer: "https://as.example".into(),
+            client_id: "client-1".into(),
+            access_token: Secret::new(access.into()),
+            refresh_token: Some(Secret::new(REFRESH.into())),
+            token_type: "Bearer".into(),
+            scopes: vec!["read".into(), "write".into()],
+            expires_at: Some(1_900_000_000),
+            obtained_at: 1_800_000_000,
+            resource: Some(server.to_owned()),
+            redirect_uri: None,
+        }
+    }
+
+    pub(super) fn registration() -> Registration {
+        Registration {
+            issuer: "https://as.example".into(),
+            client_id: "client-1".into(),
+            client_secret: Some(Secret::new(CLIENT_SECRET.into())),
+            redirect_uri: "http://127.0.0.1:33418/callback".into(),
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            registration_access_token: Some(Secret::new(RAT.into())),
+            created_at: 1_800_000_000,
+        }
+    }
+
+    pub(super) fn assert_secret_free(text: &str) {
+        for secret in [ACCESS, REFRESH, CLIENT_SECRET, RAT] {
+            assert!(!text.contains(secret), "{secret} leaked into {text}");
+        }
+    }
+
+    pub(super) fn read(path: impl AsRef<Path>) -> String {
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    /// Tokens and a registration survive a file-store round trip; deleting reports whether
+    /// something was there.
+    #[tokio::test]
+    async fn file_store_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreKind::File, dir.path().to_owned())
+            .await
+            .unwrap();
+        assert_eq!(store.backend(), Backend::File);
+        let (tk, rk) = (
+            tokens_key("https://mcp.example/mcp", "https://as.example"),
+            registration_key("https://as.example", "http://127.0.0.1:33418/callback"),
+        );
+        assert_eq!(store.load_tokens(&tk).await.unwrap(), None);
+        store
+            .save_tokens(&tk, &tokens("https://mcp.example/mcp", ACCESS))
+            .await
+            .unwrap();
+        store.save_registration(&rk, &registration()).await.unwrap();
+
+        // A second store on the same directory (another process) sees both.
+        let other = Store::open(StoreKind::File, dir.path().to_owned())
+            .await
+            .unwrap();
+        assert_eq!(
+            other.load_tokens(&tk).await.unwrap(),
+            Some(tokens("https://mcp.example/mcp", ACCESS))
+        );
+        assert_eq!(
+            other.load_registration(&rk).await.unwrap(),
+            Some(registration())
+        );
+
+        assert!(store.delete_tokens(&tk).await.unwrap());
+        assert!(!store.delete_tokens(&tk).await.unwrap());
+        assert_eq!(other.load_tokens(&tk).await.unwrap(), None);
+        assert_eq!(
+            other.load_registration(&rk).await.unwrap(),
+            Some(registration())
+        );
+        assert!(store.delete_registration(&rk).await.unwrap());
+        assert_eq!(store.list().await.unwrap(), vec![]);
+    }
+
+    /// The index lists every item with its metadata and never a secret; deletes remove
+    /// their line.
+    #[tokio::test]
+    async fn index_is_maintained_and_secret_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreKind::File, dir.path().to_owned())
+            .await
+            .unwrap();
+        let tk = tokens_key("https://mcp.example/mcp", "https://as.example");
+        let rk = registration_key("https://as.example", "http://127.0.0.1:33418/callback");
+        store
+            .save_tokens(&tk, &tokens("https://mcp.example/mcp", ACCESS))
+            .await
+            .unwrap();
+        store.save_registration(&rk, &registration()).await.unwrap();
+
+        let list = store.list().await.unwrap();
+        assert_eq!(list.len(), 2);
+        let entry = list.iter().find(|e| e.key == tk).unwrap();
+        assert_eq!(entry.kind, ItemKind::Tokens);
+        assert_eq!(entry.server_url.as_deref(), Some("https://mcp.example/mcp"));
+        assert_eq!(
+            (entry.issuer.as_str(), entry.client_id.as_str()),
+            ("https://as.example", "client-1")
+        );
+        assert_eq!(entry.scopes, ["read", "write"]);
+        assert_eq!(entry.expires_at, Some(1_900_000_000));
+        assert_eq!(entry.backend, Backend::File);
+        let reg = list.iter().find(|e| e.key == rk).unwrap();
+        assert_eq!(
+            (reg.kind, reg.server_url.as_ref()),
+            (ItemKind::Registration, None)
+        );
+
+        let index = read(dir.path().join("index.json"));
+        assert!(index.contains(&tk) && index.contains("https://mcp.example/mcp"));
+        assert_secret_free(&index);
+        assert_secret_free(&serde_json::to_string(&list).unwrap());
+        // The credentials file does hold them (that is its job).
+        assert!(read(dir.path().join("credentials.json")).contains(ACCESS));
+
+        store.delete_tokens(&tk).await.unwrap();
+        let keys: Vec<_> = store
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        assert_eq!(keys, [rk]);
+    }
+
+    /// Keys differ for different servers, tenants (paths), issuers and redirect URIs, and
+    /// part boundaries cannot be shifted to forge a collision.
+    #[test]
+    fn keys_are_distinct() {
+        let keys = [
+            tokens_key("https://mcp.example/mcp", "https://as.example"),
+            tokens_key("https://other.example/mcp", "https://as.example"),
+            tokens_key("https://mcp.example/tenant-a/mcp", "https://as.example"),
+            tokens_key("https://mcp.example/tenant-b/mcp", "https://as.example"),
+            tokens_key("https://mcp.example/mcp", "https://as.example/tenant-a"),
+            tokens_key("https://mcp.example/mcp", "https://login.example"),
+            tokens_key("ab", "c"),
+            tokens_key("a", "bc"),
+            registration_key("https://as.example", "http://127.0.0.1:1/cb"),
+            registration_key("https://as.example", "http://127.0.0.1:2/cb"),
+            registration_key("https://mcp.example/mcp", "https://as.example"),
+        ];
+        let unique: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len(), "{keys:#?}");
+        assert_eq!(
+            keys[0],
+            tokens_key("https://mcp.example/mcp", "https://as.example")
+        );
+        let (kind, hex) = keys[0].split_once(':').unwrap();
+        assert_eq!(kind, "tokens");
+        assert!(hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(keys[8].starts_with("registration:"));
+        for key in &keys {
+            check_key(key).unwrap();
+        }
+    }
+
+    /// The memory store round-trips and lists without touching the disk.
+    #[tokio::test]
+    async fn memory_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreKind::Memory, dir.path().to_owned())
+            .await
+            .unwrap();
+        assert_eq!(store.backend(), Backend::Memory);
+        store
+            .save_tokens("tokens:m", &tokens("https://m.example", ACCESS))
+            .await
+            .unwrap();
+        store
+            .save_registration("registration:m", &registration())
+            .await
+            .unwrap();
+        let clone = store.clone();
+        assert_eq!(
+            clone.load_tokens("tokens:m").await.unwrap(),
+            Some(tokens("https://m.example", ACCESS))
+        );
+        assert_eq!(
+            clone.load_registration("registration:m").await.unwrap(),
+            Some(registration())
+        );
+        let list = store.list().await.unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(list.iter().all(|e| e.backend == Backend::Memory));
+        assert!(store.delete_tokens("tokens:m").await.unwrap());
+        assert_eq!(store.load_tokens("tokens:m").await.unwrap(), None);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// Keys that could escape a file name or confuse a keyring are refused.
+    #[tokio::test]
+    async fn odd_keys_are_refused() {
+        let store = Store::memory(PathBuf::from("/nonexistent"));
+        for key in ["", "../x", "tokens:a b", "tokens/a", &"k".repeat(200)] {
+            let err = store.load_tokens(key).await.unwrap_err();
+            assert!(matches!(err, StoreError::InvalidKey { .. }), "{key}: {err}");
+        }
+    }
+
+    /// Debug output of stored items never shows a secret.
+    #[test]
+    fn items_debug_redacted() {
+        assert_secret_free(&format!("{:?} {:?}", tokens("s", ACCESS), registration()));
+    }
+}

@@ -6,6 +6,7 @@
 //! bounce them to another host.
 
 use super::Error;
+use crate::auth::Auth;
 use crate::endpoint;
 use crate::headers::Header;
 use crate::secret::Secret;
@@ -13,11 +14,16 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
 /// How long a TCP+TLS connection may take to establish.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one authorization request (metadata, registration, token) may take.
+const OAUTH_TIMEOUT: Duration = Duration::from_secs(30);
+/// Authorization rounds (login, refresh, step-up) for one request before its 401/403 stands.
+const MAX_AUTH_ROUNDS: u32 = 3;
 /// Most redirects followed for one request (all within the server's origin).
 const MAX_REDIRECTS: usize = 5;
 
@@ -32,22 +38,42 @@ pub(crate) struct ClientOptions {
 /// GET stream may last as long as it likes), same-origin redirects only, proxies from the
 /// environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`).
 pub(crate) fn build_client(options: &ClientOptions) -> anyhow::Result<reqwest::Client> {
-    use anyhow::Context;
-    let mut builder = reqwest::Client::builder()
+    let builder = base_builder().redirect(reqwest::redirect::Policy::custom(|attempt| {
+        let first = &attempt.previous()[0];
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if endpoint::same_origin(first, attempt.url()) {
+            attempt.follow()
+        } else {
+            // Returning the 3xx makes the caller report it; credentials never travel on.
+            attempt.stop()
+        }
+    }));
+    finish_builder(builder, options)
+}
+
+/// Builds the client for authorization requests (discovery, registration, tokens): every
+/// request bounded in time, and no redirect followed at all.
+pub(crate) fn build_oauth_client(options: &ClientOptions) -> anyhow::Result<reqwest::Client> {
+    let builder = base_builder()
+        .timeout(OAUTH_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none());
+    finish_builder(builder, options)
+}
+
+fn base_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .user_agent(concat!("mcp-bridge/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            let first = &attempt.previous()[0];
-            if attempt.previous().len() > MAX_REDIRECTS {
-                attempt.error("too many redirects")
-            } else if endpoint::same_origin(first, attempt.url()) {
-                attempt.follow()
-            } else {
-                // Returning the 3xx makes the caller report it; credentials never travel on.
-                attempt.stop()
-            }
-        }));
+}
+
+/// Adds the extra trusted roots and builds.
+fn finish_builder(
+    mut builder: reqwest::ClientBuilder,
+    options: &ClientOptions,
+) -> anyhow::Result<reqwest::Client> {
+    use anyhow::Context;
     let mut certs = Vec::new();
     for path in &options.ca_certs {
         let pem = std::fs::read(path)
@@ -75,6 +101,8 @@ pub(crate) struct Http {
     pub(crate) headers: Vec<Header>,
     /// A static bearer token, sent as `Authorization: Bearer`.
     pub(crate) bearer: Option<Secret>,
+    /// The OAuth client, when the user gave no static credentials.
+    pub(crate) auth: Option<Arc<Auth>>,
     /// Largest message (JSON body or SSE event) accepted from the server.
     pub(crate) max_message: usize,
 }
@@ -90,13 +118,58 @@ impl Http {
         for h in &self.headers {
             req = req.header(h.name.clone(), h.to_value());
         }
-        if let Some(token) = &self.bearer {
+        if let Some(token) = &self.token() {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                 .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
             value.set_sensitive(true);
             req = req.header(AUTHORIZATION, value);
         }
         req
+    }
+
+    /// The bearer token requests carry now: the static one, or the OAuth client's.
+    pub(crate) fn token(&self) -> Option<Secret> {
+        self.bearer
+            .clone()
+            .or_else(|| self.auth.as_ref().and_then(|a| a.bearer()))
+    }
+
+    /// Before a request: lets the OAuth client load or refresh its token.
+    pub(crate) async fn prepare(&self) {
+        if let Some(auth) = &self.auth {
+            auth.prepare().await;
+        }
+    }
+
+    /// After a failed request sent with `sent`: when it was a 401/403 and OAuth is on, gets
+    /// a new token. `Ok(true)` means retry; `Ok(false)` means the error stands as it is.
+    pub(crate) async fn reauthorize(
+        &self,
+        err: &Error,
+        sent: Option<Secret>,
+        rounds: &mut u32,
+    ) -> Result<bool, Error> {
+        let (
+            Some(auth),
+            Error::AuthRequired {
+                status,
+                www_authenticate,
+            },
+        ) = (&self.auth, err)
+        else {
+            return Ok(false);
+        };
+        if *rounds >= MAX_AUTH_ROUNDS {
+            return Ok(false);
+        }
+        *rounds += 1;
+        match auth
+            .on_challenge(*status, www_authenticate.as_deref(), sent)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(e) => Err(Error::Unauthorized(e.to_string())),
+        }
     }
 
     /// A POST of one JSON-RPC message, accepting JSON or an event stream in reply.

@@ -45,9 +45,9 @@ pub(crate) enum Error {
     Http(String),
     #[error("server answered HTTP {status}{}", if body.is_empty() { String::new() } else { format!(": {body}") })]
     Status { status: u16, body: String },
-    #[error(
-        "server requires authorization (HTTP {status}); pass a token with --bearer or --header"
-    )]
+    #[error("authorization failed: {0}")]
+    Unauthorized(String),
+    #[error("server refused the request as unauthorized (HTTP {status})")]
     AuthRequired {
         status: u16,
         www_authenticate: Option<String>,

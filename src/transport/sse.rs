@@ -110,8 +110,25 @@ impl LegacySse {
         }
     }
 
-    /// POSTs one message to the endpoint; the answer comes on the stream.
+    /// POSTs one message to the endpoint (authorizing on 401/403); the answer comes on the
+    /// stream.
     async fn post_to(&self, url: &Url, msg: &Message) -> Result<(), Error> {
+        let mut rounds = 0;
+        loop {
+            self.shared.http.prepare().await;
+            let sent = self.shared.http.token();
+            match self.post_once(url, msg).await {
+                Err(e @ Error::AuthRequired { .. }) => {
+                    if !self.shared.http.reauthorize(&e, sent, &mut rounds).await? {
+                        return Err(e);
+                    }
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn post_once(&self, url: &Url, msg: &Message) -> Result<(), Error> {
         tracing::debug!(method = msg.method(), id = ?msg.id(), "POST (HTTP+SSE)");
         let req = self.shared.http.post_json(url, msg.as_str().to_owned());
         let resp = tokio::select! {
@@ -299,9 +316,25 @@ impl LegacySse {
     }
 }
 
-/// Opens the event stream and reads up to the `endpoint` event. Messages that come first
-/// are delivered; a stream without an endpoint is an error.
+/// Opens the event stream (authorizing on 401/403) and reads up to the `endpoint` event.
+/// Messages that come first are delivered; a stream without an endpoint is an error.
 async fn open(shared: &Shared, cursor: &mut Cursor) -> Result<(EventReader, Url), Error> {
+    let mut rounds = 0;
+    loop {
+        shared.http.prepare().await;
+        let sent = shared.http.token();
+        match open_once(shared, cursor).await {
+            Err(e @ Error::AuthRequired { .. }) => {
+                if !shared.http.reauthorize(&e, sent, &mut rounds).await? {
+                    return Err(e);
+                }
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn open_once(shared: &Shared, cursor: &mut Cursor) -> Result<(EventReader, Url), Error> {
     let mut req = shared.http.get_stream(&shared.http.url);
     if let Some(last) = &cursor.last_event_id {
         req = req.header("last-event-id", last);

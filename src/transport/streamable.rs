@@ -107,7 +107,7 @@ impl Streamable {
     /// statuses that mean it does not (400, 404, 405) are returned, not answered, so the
     /// caller can fall back to HTTP+SSE; every other outcome is answered in-band.
     pub(crate) async fn send_probe(self: &Arc<Self>, msg: Message) -> Probe {
-        let result = self.post(&msg).await;
+        let result = self.post_authorized(&msg).await;
         let probe = match &result {
             Err(Error::Status {
                 status: s @ (400 | 404 | 405),
@@ -135,15 +135,32 @@ impl Streamable {
         // Wait out a handshake replay in progress, so the message goes to the new session.
         drop(self.reinit.lock().await);
         let generation = self.session().generation;
-        let mut result = self.post(&msg).await;
+        let mut result = self.post_authorized(&msg).await;
         if matches!(result, Err(Error::SessionExpired)) {
             tracing::info!("server lost the session; initializing a new one");
             result = match self.reinitialize(generation).await {
-                Ok(()) => self.post(&msg).await,
+                Ok(()) => self.post_authorized(&msg).await,
                 Err(e) => Err(e),
             };
         }
         self.finish(result, &msg).await;
+    }
+
+    /// Posts a message with the current token; on 401/403 lets the OAuth client log in,
+    /// refresh or step up, and posts again.
+    async fn post_authorized(&self, msg: &Message) -> Result<Outcome, Error> {
+        let mut rounds = 0;
+        loop {
+            self.shared.http.prepare().await;
+            let sent = self.shared.http.token();
+            let result = self.post(msg).await;
+            if let Err(e @ Error::AuthRequired { .. }) = &result
+                && self.shared.http.reauthorize(e, sent, &mut rounds).await?
+            {
+                continue;
+            }
+            return result;
+        }
     }
 
     /// Handles a POST's result: delivers the answer, reads the stream, or fails the request.
@@ -265,6 +282,14 @@ impl Streamable {
         }
         let body = read_body(resp, ERROR_BODY_LIMIT).await.unwrap_or_default();
         let text = String::from_utf8_lossy(&body);
+        // Servers built on the TypeScript SDK's examples answer an unknown session with 400
+        // "No valid session ID provided" instead of the specified 404; it means the same.
+        if status == StatusCode::BAD_REQUEST
+            && session.id.is_some()
+            && text.to_ascii_lowercase().contains("session")
+        {
+            return Error::SessionExpired;
+        }
         if let (Ok(reply), Some(id)) = (Message::parse(&text), msg.id())
             && reply.kind() == jsonrpc::Kind::Error
             && reply.id() == Some(id)
@@ -364,6 +389,11 @@ impl Streamable {
                 cursor.failures += 1;
                 match self.resume(&last).await {
                     Ok(r) => break r,
+                    // Nobody is listening any more: waiting out the backoff helps no one.
+                    Err(e @ Error::Connect(_)) => {
+                        let e = Error::Closed(format!("{reason}, and the server is gone: {e}"));
+                        return self.shared.inbox.fail(id, &e).await;
+                    }
                     Err(e) if cursor.failures >= MAX_RESUME_ATTEMPTS => {
                         let e = Error::Closed(format!("could not resume the stream: {e}"));
                         return self.shared.inbox.fail(id, &e).await;
@@ -524,7 +554,7 @@ impl Streamable {
         let id = self.shared.internal_id("reinit");
         let replay = initialize.with_id(&id);
         let answer = self.shared.inbox.watch(&id, false);
-        let result = self.post(&replay).await;
+        let result = self.post_authorized(&replay).await;
         self.finish(result, &replay).await;
         let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, answer)
             .await
@@ -538,7 +568,7 @@ impl Streamable {
         }
         self.record_initialize_result(&reply);
         if let Some(initialized) = handshake.initialized {
-            let result = self.post(&initialized).await;
+            let result = self.post_authorized(&initialized).await;
             // Bump first so the new listener this starts is not mistaken for a stale one.
             self.session
                 .lock()

@@ -69,24 +69,46 @@ async fn oauth2bearer_is_accepted() {
     bridge.finish().await;
 }
 
-/// Without the right token the host gets a clear error, not a hang.
-#[tokio::test(flavor = "multi_thread")]
-async fn missing_token_is_a_clear_error() {
+/// A server that demands a token but offers no way to get one: the host gets a clear
+/// error, not a hang.
+#[tokio::test]
+async fn unobtainable_token_is_a_clear_error() {
     let server = MockMcp::start(Config {
         bearer: Some("x".into()),
         ..Config::default()
     })
     .await;
-    let (code, stdout, _) = run_once(&[&server.url()], &[], &format!("{INIT}\n"));
-    assert_eq!(code, 0);
-    let answer: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let mut bridge = Bridge::start(&[&server.url(), "--store", "memory"]);
+    let answer = bridge.request(0, "initialize", json!({})).await;
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("authorization failed"), "{answer}");
     assert!(
-        answer["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("requires authorization"),
-        "{answer}"
+        message.contains("register"),
+        "says what went wrong: {answer}"
     );
+    let (code, _) = bridge.finish().await;
+    assert_eq!(code, Some(0));
+}
+
+/// A host that closes stdin while a login waits gets its answer at once: the login is
+/// cancelled, not left to time out.
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_stdin_cancels_a_login() {
+    let server = MockMcp::start(Config {
+        bearer: Some("x".into()),
+        ..Config::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = run_once(
+        &[&server.url(), "--store", "memory"],
+        &[],
+        &format!("{INIT}\n"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let answer: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(answer.get("error").is_some(), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
 
 /// Usage errors exit 2 with one clear line on stderr and nothing on stdout.
@@ -120,11 +142,25 @@ fn usage_errors_exit_2() {
             "use one",
         ),
         (&[], "no server URL"),
+        (&["login"], "login needs the server URL"),
+        (&["logout"], "required"),
+        (&["status", "not a url"], "not a valid URL"),
+        (
+            &["https://h/mcp", "--static-oauth-client-info", "{}"],
+            "client_id",
+        ),
+        (
+            &["https://h/mcp", "--static-oauth-client-metadata", "[1]"],
+            "JSON object",
+        ),
+        (
+            &["https://h/mcp", "--client-metadata-url", "http://h/c.json"],
+            "https URL with a path",
+        ),
         (
             &["https://h/mcp", "--transport", "carrier-pigeon"],
             "invalid value",
         ),
-        (&["login", "https://h/mcp"], "not yet available"),
     ];
     for (args, expect) in cases {
         let (code, stdout, stderr) = run_once(args, &[], "");

@@ -1,0 +1,188 @@
+//! Token endpoint requests: redeeming an authorization code (with the PKCE verifier) and
+//! refreshing, both with the RFC 8707 `resource`, through the `oauth2` crate on our own
+//! reqwest client (no redirects followed, bounded time).
+
+use super::AuthError;
+use super::discovery::AsMetadata;
+use super::store::Registration;
+use crate::secret::Secret;
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{
+    AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
+    RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+};
+use std::time::Duration;
+use url::Url;
+
+/// Largest token response accepted.
+const RESPONSE_LIMIT: usize = 256 * 1024;
+
+/// What the token endpoint issued.
+#[derive(Debug, Clone)]
+pub(crate) struct Issued {
+    pub(crate) access_token: Secret,
+    pub(crate) refresh_token: Option<Secret>,
+    pub(crate) token_type: String,
+    pub(crate) expires_in: Option<Duration>,
+    /// The scopes granted, when the server said (else the ones requested apply).
+    pub(crate) scopes: Option<Vec<String>>,
+}
+
+/// Redeems an authorization code.
+pub(crate) async fn redeem_code(
+    http: &reqwest::Client,
+    metadata: &AsMetadata,
+    registration: &Registration,
+    code: &Secret,
+    verifier: PkceCodeVerifier,
+    redirect_uri: &Url,
+    resource: &str,
+) -> Result<Issued, AuthError> {
+    let client = oauth_client(metadata, registration);
+    let redirect = RedirectUrl::from_url(redirect_uri.clone());
+    let request = client
+        .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
+        .set_pkce_verifier(verifier)
+        .set_redirect_uri(std::borrow::Cow::Owned(redirect))
+        .add_extra_param("resource", resource);
+    let response = request
+        .request_async(&Sender(http))
+        .await
+        .map_err(classify)?;
+    Ok(issued(&response))
+}
+
+/// Exchanges a refresh token for new tokens.
+pub(crate) async fn refresh(
+    http: &reqwest::Client,
+    metadata: &AsMetadata,
+    registration: &Registration,
+    refresh_token: &Secret,
+    resource: &str,
+) -> Result<Issued, AuthError> {
+    let client = oauth_client(metadata, registration);
+    let token = RefreshToken::new(refresh_token.expose().to_owned());
+    let request = client
+        .exchange_refresh_token(&token)
+        .add_extra_param("resource", resource);
+    let response = request
+        .request_async(&Sender(http))
+        .await
+        .map_err(classify)?;
+    Ok(issued(&response))
+}
+
+type Client = BasicClient<
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+/// A client for the token endpoint authenticating as the registration says.
+fn oauth_client(metadata: &AsMetadata, registration: &Registration) -> Client {
+    let auth_type = match registration.token_endpoint_auth_method.as_str() {
+        "client_secret_post" => AuthType::RequestBody,
+        _ => AuthType::BasicAuth,
+    };
+    let mut client = BasicClient::new(ClientId::new(registration.client_id.clone()))
+        .set_auth_type(auth_type)
+        .set_token_uri(TokenUrl::from_url(metadata.token_endpoint.clone()));
+    // With "none" the client id goes in the body and no secret is sent.
+    if registration.token_endpoint_auth_method != "none"
+        && let Some(secret) = &registration.client_secret
+    {
+        client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+    }
+    client
+}
+
+fn issued(response: &oauth2::basic::BasicTokenResponse) -> Issued {
+    Issued {
+        access_token: Secret::new(response.access_token().secret().clone()),
+        refresh_token: response
+            .refresh_token()
+            .map(|t| Secret::new(t.secret().clone())),
+        token_type: response.token_type().as_ref().to_owned(),
+        expires_in: response.expires_in(),
+        scopes: response
+            .scopes()
+            .map(|s| s.iter().map(|s: &Scope| s.to_string()).collect()),
+    }
+}
+
+/// Maps the crate's error to ours; the server's own error code decides what happens next.
+fn classify(e: RequestTokenError<AuthError, oauth2::basic::BasicErrorResponse>) -> AuthError {
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            let description = r
+                .error_description()
+                .map(|d| format!(": {}", super::callback::printable(d, 300)))
+                .unwrap_or_default();
+            match r.error() {
+                BasicErrorResponseType::InvalidGrant => {
+                    AuthError::InvalidGrant(format!("invalid_grant{description}"))
+                }
+                BasicErrorResponseType::InvalidClient
+                | BasicErrorResponseType::UnauthorizedClient => {
+                    AuthError::InvalidClient(format!("{}{description}", r.error().as_ref()))
+                }
+                other => AuthError::Token(format!("{}{description}", other.as_ref())),
+            }
+        }
+        RequestTokenError::Request(e) => e,
+        RequestTokenError::Parse(e, _) => {
+            AuthError::Token(format!("the token response is not valid: {e}"))
+        }
+        RequestTokenError::Other(e) => AuthError::Token(e),
+    }
+}
+
+/// Hands `oauth2` our reqwest client. A named type (rather than a closure) keeps the
+/// request futures `Send`.
+struct Sender<'a>(&'a reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Sender<'_> {
+    type Error = AuthError;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<oauth2::HttpResponse, AuthError>> + Send + 'c>,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(send(self.0, request))
+    }
+}
+
+/// Sends one token endpoint request with reqwest and hands the answer back to `oauth2`.
+async fn send(
+    http: &reqwest::Client,
+    req: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, AuthError> {
+    let (parts, body) = req.into_parts();
+    let url = parts.uri.to_string();
+    let resp = http
+        .request(parts.method, &url)
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| AuthError::Http(format!("token request to {url} failed: {e}")))?;
+    let status = resp.status();
+    if status.is_redirection() {
+        return Err(AuthError::Token(format!(
+            "the token endpoint redirected (HTTP {}); not following",
+            status.as_u16()
+        )));
+    }
+    let headers = resp.headers().clone();
+    let body = crate::transport::http::read_body(resp, RESPONSE_LIMIT)
+        .await
+        .map_err(|e| AuthError::Http(format!("reading the token response failed: {e}")))?;
+    let mut out = http::Response::builder().status(status);
+    if let Some(h) = out.headers_mut() {
+        *h = headers;
+    }
+    out.body(body.to_vec())
+        .map_err(|e| AuthError::Token(format!("bad token response: {e}")))
+}

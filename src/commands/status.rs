@@ -1,0 +1,118 @@
+//! `mcp-bridge status [URL] [--json]`: what is stored, never the secrets.
+
+use crate::auth::store::{self, IndexEntry, ItemKind, Store, StoreKind};
+use crate::exit::{ExitStatus, usage};
+use anyhow::Context;
+use std::io::Write;
+use url::Url;
+
+pub(crate) async fn status(
+    url: Option<String>,
+    json: bool,
+    kind: StoreKind,
+) -> anyhow::Result<ExitStatus> {
+    let server_id = match &url {
+        Some(u) => {
+            let parsed = Url::parse(u)
+                .map_err(|e| usage(anyhow::anyhow!("{u:?} is not a valid URL: {e}")))?;
+            Some(crate::auth::discovery::canonical_resource(&parsed))
+        }
+        None => None,
+    };
+    let config_dir = store::config_dir().context("cannot find the credentials directory")?;
+    let store = Store::open(kind, config_dir)
+        .await
+        .context("cannot open the credential store")?;
+    let entries: Vec<IndexEntry> = store
+        .list()
+        .await?
+        .into_iter()
+        .filter(|e| match &server_id {
+            Some(s) => e.kind == ItemKind::Tokens && e.server_url.as_deref() == Some(s.as_str()),
+            None => true,
+        })
+        .collect();
+    let text = if json {
+        render_json(&entries)
+    } else {
+        render_table(&entries)
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(e).context("failed to write to stdout");
+        }
+        _ => {}
+    }
+    Ok(if server_id.is_some() && entries.is_empty() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn render_json(entries: &[IndexEntry]) -> String {
+    let now = crate::auth::now();
+    let items: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "kind": match e.kind { ItemKind::Tokens => "tokens", ItemKind::Registration => "registration" },
+                "server": e.server_url,
+                "issuer": e.issuer,
+                "client_id": e.client_id,
+                "scopes": e.scopes,
+                "expires_at": e.expires_at,
+                "expired": e.expires_at.map(|at| at <= now),
+                "backend": e.backend,
+            })
+        })
+        .collect();
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&items).expect("JSON values always serialize")
+    )
+}
+
+fn render_table(entries: &[IndexEntry]) -> String {
+    if entries.is_empty() {
+        return "no stored credentials\n".to_owned();
+    }
+    let now = crate::auth::now();
+    let mut out = String::new();
+    for e in entries.iter().filter(|e| e.kind == ItemKind::Tokens) {
+        let expiry = match e.expires_at {
+            Some(at) if at <= now => "expired".to_owned(),
+            Some(at) => format!("expires in {}", super::login::human_duration(at - now)),
+            None => "no expiry".to_owned(),
+        };
+        let scopes = if e.scopes.is_empty() {
+            "-".to_owned()
+        } else {
+            e.scopes.join(" ")
+        };
+        out.push_str(&format!(
+            "{}\n  issuer:  {}\n  client:  {}\n  scopes:  {}\n  token:   {} ({:?})\n",
+            e.server_url.as_deref().unwrap_or("?"),
+            e.issuer,
+            e.client_id,
+            scopes,
+            expiry,
+            e.backend
+        ));
+    }
+    let registrations: Vec<&IndexEntry> = entries
+        .iter()
+        .filter(|e| e.kind == ItemKind::Registration)
+        .collect();
+    if !registrations.is_empty() {
+        out.push_str("client registrations:\n");
+        for e in registrations {
+            out.push_str(&format!(
+                "  {}  client {} ({:?})\n",
+                e.issuer, e.client_id, e.backend
+            ));
+        }
+    }
+    out
+}
