@@ -19,7 +19,7 @@ INTEROP="$ROOT/tests/interop"
 FORCE=0
 [[ "${1:-}" == "--force" ]] && FORCE=1
 
-APT_PACKAGES=(gnome-keyring dbus-daemon libsecret-tools)
+APT_PACKAGES=(gnome-keyring dbus-daemon libsecret-tools openssl)
 
 say() { echo "setup-peers: $*"; }
 die() { echo "setup-peers: error: $*" >&2; exit 1; }

@@ -6,3 +6,4 @@ mod legacy;
 mod options;
 mod streamable;
 mod support;
+mod tls;
