@@ -14,11 +14,20 @@
 // derived from the context, client capabilities, or a custom `run`).
 //
 // Extra bridge arguments for every scenario: MCP_BRIDGE_EXTRA_ARGS (split on
-// spaces). The bridge binary: MCP_BRIDGE_BIN (see host.mjs).
+// spaces), e.g. -vv. The bridge binary: MCP_BRIDGE_BIN (see host.mjs).
+// CONFORMANCE_BRIDGE_LOG: append the bridge's complete stderr (and this
+// driver's notes) to this file; conformance.sh sets it per scenario.
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 import { connectThroughBridge, withTimeout } from './host.mjs';
 
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const FAKE_BROWSER = path.join(HERE, 'fake-browser.mjs');
 const OVERALL_TIMEOUT_MS = 25_000; // the suite kills the client at 30 s
 const CALL_TIMEOUT_MS = 15_000;
 
@@ -27,24 +36,30 @@ const ELICITATION_WITH_DEFAULTS = { elicitation: { form: { applyDefaults: true }
 
 /**
  * Per-scenario behaviour. Every field is optional:
- *   bridgeArgs(context)  extra flags for mcp-bridge (before the URL), e.g. a
- *                        pre-registered client from the context:
- *                        (ctx) => ['--client-id', ctx.client_id, '--client-secret', ctx.client_secret]
- *   bridgeEnv(context)   extra environment for mcp-bridge
+ *   bridgeArgs(context)  extra flags for mcp-bridge (before the URL)
+ *   bridgeEnv(context)   extra environment for mcp-bridge (secrets go here, never argv)
  *   capabilities         client capabilities to advertise
  *   run(host, context)   replaces the default "list tools, call each tool"
  *
- * The bridge always runs with a fresh temporary HOME/XDG dirs (host.mjs), so a
- * scenario never sees credentials stored by another. An auth scenario with a
- * pre-registered client would look like this (secrets through the
- * environment, never argv):
- *   'auth/pre-registration': {
- *     bridgeArgs: (ctx) => ['--client-id', ctx.client_id],
- *     bridgeEnv: (ctx) => ({ MCP_BRIDGE_CLIENT_SECRET: ctx.client_secret }),
- *   },
- * plus whatever makes the bridge's browser step fetch the authorization URL
- * (the suite's /authorize redirects straight to the callback).
+ * Every scenario (auth or not) runs the bridge with a fresh temporary HOME/XDG
+ * dirs (host.mjs) and a fresh MCP_BRIDGE_CONFIG_DIR, `--store memory`, and
+ * MCP_BRIDGE_BROWSER pointing at fake-browser.mjs, which fetches the
+ * authorization URL and follows the mock's 302 to the bridge's loopback
+ * callback. So a scenario never sees credentials stored by another, and a
+ * scenario without auth never launches the browser.
  */
+/** The CIMD client id the suite's basic-cimd mock expects. */
+const CIMD_CLIENT_ID = 'https://conformance-test.local/client-metadata.json';
+
+/** A pre-registered client from the context: the id as a flag, the secret through the environment. */
+const PRE_REGISTERED = {
+  bridgeArgs: (ctx) => ['--client-id', ctx.client_id],
+  bridgeEnv: (ctx) => (ctx.client_secret ? { MCP_BRIDGE_CLIENT_SECRET: ctx.client_secret } : {}),
+};
+
+/** The client is expected to give up (the suite sets allowClientError): fail fast, not at the timeout. */
+const EXPECT_REFUSAL = { expectFailure: true };
+
 const SCENARIOS = {
   // Only the handshake is scored; listing tools (there are none) does no harm.
   initialize: {},
@@ -59,12 +74,53 @@ const SCENARIOS = {
   // Echo the focal tool's inputSchema, exactly as the bridge delivered it
   // (raw tools/list result from stdout), back through json_schema_echo.
   'json-schema-2020-12-preservation': { run: echoRawSchema },
+
+  // --- Authorization (the mock AS auto-approves; fake-browser.mjs follows the redirects) ---
+  // PRM / AS metadata discovery variants, DCR, PKCE, RFC 8707 resource.
+  'auth/metadata-default': {},
+  'auth/metadata-var1': {},
+  'auth/metadata-var2': {},
+  'auth/metadata-var3': {},
+  // The AS advertises client_id_metadata_document_supported: the URL is the client id.
+  'auth/basic-cimd': { bridgeArgs: () => ['--client-metadata-url', CIMD_CLIENT_ID] },
+  'auth/scope-from-www-authenticate': {},
+  'auth/scope-from-scopes-supported': {},
+  'auth/scope-omitted-when-undefined': {},
+  // tools/list needs mcp:basic (401 challenge), tools/call needs mcp:write (403 insufficient_scope).
+  'auth/scope-step-up': {},
+  // Every authorized request gets 403 insufficient_scope: at most 3 authorizations, then give up.
+  'auth/scope-retry-limit': EXPECT_REFUSAL,
+  // DCR answers with token_endpoint_auth_method basic / post / none (and a secret for the first two).
+  'auth/token-endpoint-auth-basic': {},
+  'auth/token-endpoint-auth-post': {},
+  'auth/token-endpoint-auth-none': {},
+  // No registration endpoint; context: { client_id, client_secret, issuer }.
+  'auth/pre-registration': PRE_REGISTERED,
+  // 2025-03-26: no PRM. AS metadata at the server root (routes under /oauth), or no
+  // metadata at all (default /authorize, /token, /register at the origin).
+  'auth/2025-03-26-oauth-metadata-backcompat': {},
+  'auth/2025-03-26-oauth-endpoint-fallback': {},
+  // 2026-07-28 (the MCP requests after auth use the modern protocol; see CONFORMANCE-NOTES.md).
+  'auth/iss-supported': {},
+  'auth/iss-not-advertised': {},
+  'auth/iss-supported-missing': EXPECT_REFUSAL,
+  'auth/iss-wrong-issuer': EXPECT_REFUSAL,
+  'auth/iss-unexpected': EXPECT_REFUSAL,
+  'auth/iss-normalized': EXPECT_REFUSAL,
+  'auth/resource-mismatch': EXPECT_REFUSAL,
+  'auth/metadata-issuer-mismatch': EXPECT_REFUSAL,
+  // DCR (not CIMD: the suite cannot fetch the CIMD URL) so grant_types can be checked.
+  'auth/offline-access-scope': {},
+  'auth/offline-access-not-supported': {},
+  'auth/authorization-server-migration': {},
 };
 
 const DEFAULT_SCENARIO = { capabilities: ELICITATION_WITH_DEFAULTS };
 
 function log(msg) {
-  process.stderr.write(`conformance-host: ${msg}\n`);
+  const line = `conformance-host: ${msg}\n`;
+  process.stderr.write(line);
+  if (process.env.CONFORMANCE_BRIDGE_LOG) appendFileSync(process.env.CONFORMANCE_BRIDGE_LOG, line);
 }
 
 /** Arguments for a tool call, made up from its input schema. */
@@ -147,41 +203,83 @@ async function main() {
   const scenario = SCENARIOS[name] ?? DEFAULT_SCENARIO;
   if (!(name in SCENARIOS)) log(`scenario "${name}" has no entry; using the default behaviour`);
   const extra = (process.env.MCP_BRIDGE_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
-  const args = [...extra, ...(scenario.bridgeArgs?.(context) ?? []), url];
+  const args = ['--store', 'memory', ...extra, ...(scenario.bridgeArgs?.(context) ?? []), url];
   log(`scenario=${name} version=${version} bridge args: ${JSON.stringify(args)}`);
 
-  const host = await connectThroughBridge(args, {
-    capabilities: scenario.capabilities ?? {},
-    env: scenario.bridgeEnv?.(context) ?? {},
-    clientInfo: { name: 'mcp-bridge-conformance-host', version: '1.0.0' },
-    setup: (client) => {
-      if (scenario.capabilities?.elicitation) {
-        // Accept with an empty form: the SDK fills in the schema's defaults.
-        client.setRequestHandler(ElicitRequestSchema, async (req) => {
-          log(`elicitation/create: ${JSON.stringify(req.params).slice(0, 300)}`);
-          return { action: 'accept', content: {} };
-        });
-      }
-    },
-  });
+  // A fresh config dir (locks, index) and the fake browser, for every scenario.
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-conformance-'));
+  const browserLog = path.join(scratch, 'browser.log');
+  const bridgeLog = process.env.CONFORMANCE_BRIDGE_LOG;
+  const env = {
+    MCP_BRIDGE_CONFIG_DIR: path.join(scratch, 'config'),
+    MCP_BRIDGE_BROWSER: FAKE_BROWSER,
+    FAKE_BROWSER_LOG: browserLog,
+    ...(scenario.bridgeEnv?.(context) ?? {}),
+  };
+  const browserLaunches = () => {
+    try {
+      return readFileSync(browserLog, 'utf8').split('\n').filter(Boolean).length;
+    } catch {
+      return 0;
+    }
+  };
+
+  let host;
   try {
-    await (scenario.run ?? listAndCallAll)(host, context);
+    host = await connectThroughBridge(args, {
+      capabilities: scenario.capabilities ?? {},
+      env,
+      stderrFile: bridgeLog,
+      clientInfo: { name: 'mcp-bridge-conformance-host', version: '1.0.0' },
+      setup: (client) => {
+        if (scenario.capabilities?.elicitation) {
+          // Accept with an empty form: the SDK fills in the schema's defaults.
+          client.setRequestHandler(ElicitRequestSchema, async (req) => {
+            log(`elicitation/create: ${JSON.stringify(req.params).slice(0, 300)}`);
+            return { action: 'accept', content: {} };
+          });
+        }
+      },
+    });
+    try {
+      await (scenario.run ?? listAndCallAll)(host, context);
+    } catch (err) {
+      if (scenario.expectFailure) {
+        // The scenario wants the client to give up; its checks score how.
+        log(`refused, as this scenario expects: ${String(err).split('\n')[0]}`);
+      } else {
+        err.message += `\n--- bridge stderr ---\n${host.stderr()}`;
+        throw err;
+      }
+    }
+    const started = Date.now();
+    const exit = await host.close();
+    host = undefined;
+    log(`bridge exited ${JSON.stringify(exit)} ${Date.now() - started} ms after stdin closed`);
+    if (exit.code !== 0 && !scenario.expectFailure) {
+      throw new Error(`bridge exit status ${JSON.stringify(exit)}`);
+    }
   } catch (err) {
-    err.message += `\n--- bridge stderr ---\n${host.stderr()}`;
-    await host.close().catch(() => {});
-    throw err;
-  }
-  const started = Date.now();
-  const exit = await host.close();
-  log(`bridge exited ${JSON.stringify(exit)} ${Date.now() - started} ms after stdin closed`);
-  if (exit.code !== 0) {
-    throw new Error(`bridge exit status ${JSON.stringify(exit)}\n--- bridge stderr ---\n${host.stderr()}`);
+    if (scenario.expectFailure && !/timed out/.test(String(err))) {
+      log(`refused, as this scenario expects: ${String(err).split('\n')[0]}`);
+    } else {
+      throw err;
+    }
+  } finally {
+    await host?.close().catch(() => {});
+    log(`browser launches: ${browserLaunches()}`);
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
 withTimeout(main(), OVERALL_TIMEOUT_MS, 'conformance-host')
   .then(() => process.exit(0))
   .catch((err) => {
-    log(`FAILED: ${err.stack ?? err}`);
+    // The full text (with the bridge's stderr) for the suite's report; the
+    // bridge log already has that stderr, so only the first line goes there.
+    process.stderr.write(`conformance-host: FAILED: ${err.stack ?? err}\n`);
+    if (process.env.CONFORMANCE_BRIDGE_LOG) {
+      appendFileSync(process.env.CONFORMANCE_BRIDGE_LOG, `conformance-host: FAILED: ${String(err).split('\n')[0]}\n`);
+    }
     process.exit(1);
   });

@@ -4,12 +4,14 @@
 #
 #   tests/interop/conformance.sh                  every scenario in conformance-scenarios.txt
 #   tests/interop/conformance.sh tools_call ...   only these (spec version from the list file,
-#                                                 or NAME@VERSION)
+#                                                 or NAME@VERSION, or NAME@VERSION+force)
 #   tests/interop/conformance.sh --list           all client scenarios the installed suite offers
 #
 # Environment: MCP_BRIDGE_BIN (bridge binary), MCP_BRIDGE_EXTRA_ARGS (extra bridge
-# flags), CONFORMANCE_TIMEOUT_MS (per scenario, default 30000), CONFORMANCE_OUT
-# (results directory, default a temporary one).
+# flags, e.g. -vv for a trace in each scenario's .bridge.log),
+# CONFORMANCE_TIMEOUT_MS (per scenario, default 30000), CONFORMANCE_OUT
+# (results directory, default a temporary one; NAME@VERSION.log is the suite's
+# report, NAME@VERSION.bridge.log the bridge's stderr and the driver's notes).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,12 +39,16 @@ export MCP_BRIDGE_BIN="$(cd "$(dirname "$BRIDGE")" && pwd)/$(basename "$BRIDGE")
 [[ "$HERE" != *" "* && "$NODE22" != *" "* ]] || die "paths with spaces are not supported: $HERE"
 COMMAND="$NODE22 $HERE/conformance-host.mjs"
 
+# A list line is "SCENARIO SPEC_VERSION [force]"; a scenario may be listed at several
+# versions. A target is NAME@VERSION, or NAME@VERSION+force to pass --force (run a
+# scenario at a version it does not apply to).
 declare -A VERSION_OF=()
 ORDER=()
-while read -r name version _; do
+while read -r name version flag _; do
   [[ -z "$name" || "$name" == \#* ]] && continue
-  VERSION_OF[$name]="$version"
-  ORDER+=("$name")
+  [[ -z "$flag" || "$flag" == force ]] || die "$LIST: unknown flag '$flag' for $name (only 'force')"
+  [[ -n "${VERSION_OF[$name]:-}" ]] || VERSION_OF[$name]="$version${flag:++force}"
+  ORDER+=("$name@$version${flag:++force}")
 done <"$LIST"
 
 TARGETS=()
@@ -55,7 +61,7 @@ if (($# > 0)); then
     TARGETS+=("$name@$version")
   done
 else
-  for name in "${ORDER[@]}"; do TARGETS+=("$name@${VERSION_OF[$name]}"); done
+  TARGETS=("${ORDER[@]}")
 fi
 
 OUT="${CONFORMANCE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/mcp-bridge-conformance.XXXXXX")}"
@@ -69,12 +75,22 @@ FAILED=()
 for target in "${TARGETS[@]}"; do
   name="${target%@*}"
   version="${target#*@}"
-  log="$OUT/${name//\//_}@$version.log"
+  force=()
+  label="$version"
+  if [[ "$version" == *+force ]]; then
+    version="${version%+force}"
+    force=(--force)
+    label="$version, forced"
+  fi
+  log="$OUT/${name//\//_}@$version${force:+-forced}.log"
+  # The driver appends the bridge's complete stderr here.
+  export CONFORMANCE_BRIDGE_LOG="${log%.log}.bridge.log"
+  : >"$CONFORMANCE_BRIDGE_LOG"
   start=$(date +%s)
   # The suite enforces its own client timeout; the outer one only guards the suite itself.
   timeout --kill-after=10 $(((TIMEOUT_MS / 1000) + 60)) \
     "$NODE22" "$SUITE" client --command "$COMMAND" --scenario "$name" --spec-version "$version" \
-    --timeout "$TIMEOUT_MS" -o "$OUT" >"$log" 2>&1
+    "${force[@]}" --timeout "$TIMEOUT_MS" -o "$OUT" >"$log" 2>&1
   rc=$?
   secs=$(($(date +%s) - start))
   if grep -q '^SKIPPED' "$log"; then
@@ -88,13 +104,14 @@ for target in "${TARGETS[@]}"; do
   fi
   if [[ "$verdict" == ok ]]; then
     passed=$((passed + 1))
-    echo "ok    $name [$version] (${secs}s)"
+    echo "ok    $name [$label] (${secs}s)"
   else
     failed=$((failed + 1))
-    FAILED+=("$name [$version]")
-    echo "FAIL  $name [$version] (${secs}s): $verdict; log: $log"
+    FAILED+=("$name [$label]")
+    echo "FAIL  $name [$label] (${secs}s): $verdict; log: $log"
     # The interesting part of the suite's report: failed/warning checks and the client's stderr.
     sed -n '/^Test Results:/,$p;/^Client exited/,/^Checks:/p' "$log" | head -60 | sed 's/^/      /'
+    echo "      bridge log: $CONFORMANCE_BRIDGE_LOG"
   fi
 done
 

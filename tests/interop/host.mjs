@@ -12,7 +12,7 @@
 //
 // The bridge binary comes from $MCP_BRIDGE_BIN, else ../../target/debug/mcp-bridge
 // relative to this file.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,8 @@ export function withTimeout(promise, ms, what) {
  *                  the user's own (default true)
  *   connectTimeoutMs  deadline for spawn + initialize (default 15 s)
  *   setup(client)  called before connect, to install request handlers
+ *   stderrFile     also append everything the bridge prints on stderr to this file
+ *                  (complete, unlike stderr() which keeps the last 64 KiB)
  *
  * Returns { client, transport, stderr(), errors, messages, exit, close() }:
  *   stderr()  everything the bridge printed on stderr so far (its logs)
@@ -105,6 +107,7 @@ export async function connectThroughBridge(args, options = {}) {
     connectTimeoutMs = 15_000,
     setup,
     isolateHome = true,
+    stderrFile,
   } = options;
 
   let home;
@@ -135,6 +138,7 @@ export async function connectThroughBridge(args, options = {}) {
   });
   let stderrText = '';
   transport.stderr?.on('data', (chunk) => {
+    if (stderrFile) appendFileSync(stderrFile, chunk);
     stderrText += chunk.toString();
     if (stderrText.length > 65_536) stderrText = stderrText.slice(-65_536);
   });
