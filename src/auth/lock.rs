@@ -101,6 +101,7 @@ pub(crate) fn lock_path(config_dir: &Path, key: &str) -> PathBuf {
 }
 
 /// Takes the lock for `key` if nobody holds it; `None` if another handle does.
+#[cfg(test)]
 pub(crate) fn try_acquire(config_dir: &Path, key: &str) -> Result<Option<FlowLock>, LockError> {
     try_lock_file(&lock_path(config_dir, key))
 }

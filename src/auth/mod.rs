@@ -547,7 +547,12 @@ impl Auth {
     async fn lock(&self) -> Result<lock::FlowLock, AuthError> {
         let key = lock_key(&self.server_id);
         let wait = self.options.timeout + LOCK_WAIT_SLACK;
-        Ok(lock::acquire(&self.config_dir, &key, wait, &self.cancel).await?)
+        let lock = lock::acquire(&self.config_dir, &key, wait, &self.cancel).await?;
+        if lock.waited() {
+            tracing::info!("another mcp-bridge finished its login; checking what it stored");
+        }
+        tracing::debug!(lock = %lock.path().display(), "holding the login lock");
+        Ok(lock)
     }
 
     /// Binds the loopback callback: the pinned port, else the server's derived port, else

@@ -26,8 +26,6 @@
 //! This file holds the types and the routing between backends; `store/file.rs` the files,
 //! `store/os_keyring.rs` the keyring.
 
-#![allow(dead_code)] // wired up by the OAuth flow
-
 mod file;
 mod os_keyring;
 
@@ -396,11 +394,6 @@ impl Store {
             Backing::File => Backend::File,
             Backing::Memory(_) => Backend::Memory,
         }
-    }
-
-    /// The config directory (for lock files and messages).
-    pub(crate) fn config_dir(&self) -> &Path {
-        &self.inner.files.dir
     }
 
     /// The stored tokens under `key`, if any.

@@ -58,16 +58,69 @@ fn make_certificates(dir: &Path) -> std::path::PathBuf {
             .current_dir(dir)
             .output()
             .expect("the openssl command is needed (scripts/setup-peers.sh installs it)");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
-    run(&["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-        "-subj", "/CN=mcp-bridge test CA", "-keyout", "ca.key", "-out", "ca.pem",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
-    run(&["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
-        "-keyout", "server.key", "-out", "server.csr"]);
-    std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
-    run(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-days", "2", "-extfile", "ext.cnf", "-out", "server.pem"]);
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=mcp-bridge test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.pem",
+    ]);
     dir.join("ca.pem")
 }
 
@@ -81,8 +134,13 @@ fn start_server(dir: &Path) -> TlsServer {
         .spawn()
         .expect("python3 is needed (scripts/setup-peers.sh installs it)");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().parse().unwrap_or_else(|_| panic!("the TLS server did not start: {line:?}"));
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("the TLS server did not start: {line:?}"));
     TlsServer { child, port }
 }
 
@@ -98,18 +156,30 @@ fn private_ca_needs_to_be_trusted() {
 
     let (code, stdout, _) = run_once(&[&url, "--store", "memory"], &[], &input);
     assert_eq!(code, 0);
-    assert!(stdout.contains("certificate") || stdout.contains("could not reach"), "untrusted: {stdout}");
+    assert!(
+        stdout.contains("certificate") || stdout.contains("could not reach"),
+        "untrusted: {stdout}"
+    );
     assert!(!stdout.contains("\"result\""), "{stdout}");
 
     let (code, stdout, stderr) = run_once(&[&url, "--ca-cert", ca], &[], &input);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("\"serverInfo\""), "--ca-cert: {stdout} {stderr}");
+    assert!(
+        stdout.contains("\"serverInfo\""),
+        "--ca-cert: {stdout} {stderr}"
+    );
 
     let (code, stdout, stderr) = run_once(&[&url], &[("SSL_CERT_FILE", ca)], &input);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("\"serverInfo\""), "SSL_CERT_FILE: {stdout} {stderr}");
+    assert!(
+        stdout.contains("\"serverInfo\""),
+        "SSL_CERT_FILE: {stdout} {stderr}"
+    );
 
     let (code, stdout, stderr) = run_once(&[&url], &[("MCP_BRIDGE_CA_CERT", ca)], &input);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("\"serverInfo\""), "MCP_BRIDGE_CA_CERT: {stdout} {stderr}");
+    assert!(
+        stdout.contains("\"serverInfo\""),
+        "MCP_BRIDGE_CA_CERT: {stdout} {stderr}"
+    );
 }
