@@ -2,10 +2,9 @@
 //! tokens first (RFC 7009) where the authorization server offers revocation.
 
 use crate::auth::discovery::{self, AsMetadata};
-use crate::auth::store::{self, ItemKind, Registration, Store, StoreKind, Tokens};
+use crate::auth::store::{ItemKind, Registration, Store, StoreKind, Tokens};
 use crate::exit::{ExitStatus, usage};
 use crate::transport::http::{ClientOptions, build_oauth_client};
-use anyhow::Context;
 use url::Url;
 
 pub(crate) async fn logout(
@@ -14,18 +13,11 @@ pub(crate) async fn logout(
     kind: StoreKind,
 ) -> anyhow::Result<ExitStatus> {
     let server_id = match &url {
-        Some(u) => {
-            let parsed = Url::parse(u)
-                .map_err(|e| usage(anyhow::anyhow!("{u:?} is not a valid URL: {e}")))?;
-            Some(discovery::canonical_resource(&parsed))
-        }
+        Some(u) => Some(super::server_id(u)?),
         None if all => None,
         None => return Err(usage(anyhow::anyhow!("name a server URL, or pass --all"))),
     };
-    let config_dir = store::config_dir().context("cannot find the credentials directory")?;
-    let store = Store::open(kind, config_dir)
-        .await
-        .context("cannot open the credential store")?;
+    let store = super::open_store(kind).await?;
     let http = build_oauth_client(&ClientOptions::default())?;
     let entries = store.list().await?;
 

@@ -1,28 +1,17 @@
 //! `mcp-bridge status [URL] [--json]`: what is stored, never the secrets.
 
-use crate::auth::store::{self, IndexEntry, ItemKind, Store, StoreKind};
-use crate::exit::{ExitStatus, usage};
+use crate::auth::store::{IndexEntry, ItemKind, StoreKind};
+use crate::exit::ExitStatus;
 use anyhow::Context;
 use std::io::Write;
-use url::Url;
 
 pub(crate) async fn status(
     url: Option<String>,
     json: bool,
     kind: StoreKind,
 ) -> anyhow::Result<ExitStatus> {
-    let server_id = match &url {
-        Some(u) => {
-            let parsed = Url::parse(u)
-                .map_err(|e| usage(anyhow::anyhow!("{u:?} is not a valid URL: {e}")))?;
-            Some(crate::auth::discovery::canonical_resource(&parsed))
-        }
-        None => None,
-    };
-    let config_dir = store::config_dir().context("cannot find the credentials directory")?;
-    let store = Store::open(kind, config_dir)
-        .await
-        .context("cannot open the credential store")?;
+    let server_id = url.as_deref().map(super::server_id).transpose()?;
+    let store = super::open_store(kind).await?;
     let entries: Vec<IndexEntry> = store
         .list()
         .await?

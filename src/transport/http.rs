@@ -187,6 +187,21 @@ impl Http {
     }
 }
 
+/// The error for a 401 or 403, with the challenge the server sent.
+pub(crate) fn auth_required(resp: &reqwest::Response) -> Error {
+    let www_authenticate = resp
+        .headers()
+        .get_all(reqwest::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Error::AuthRequired {
+        status: resp.status().as_u16(),
+        www_authenticate: Some(www_authenticate).filter(|w| !w.is_empty()),
+    }
+}
+
 /// The media type of a response, lowercased, without parameters.
 pub(crate) fn media_type(resp: &reqwest::Response) -> String {
     resp.headers()

@@ -7,7 +7,7 @@
 //! is gone), the stream is reopened, and the host's handshake is replayed privately so the
 //! new session is ready before anything else is posted.
 
-use super::http::{excerpt, media_type, read_body};
+use super::http::{auth_required, excerpt, media_type, read_body};
 use super::stream::{Cursor, EventReader};
 use super::{Error, HANDSHAKE_TIMEOUT, Shared};
 use crate::endpoint;
@@ -141,15 +141,7 @@ impl LegacySse {
             return Ok(());
         }
         if status.as_u16() == 401 || status.as_u16() == 403 {
-            let www_authenticate = resp
-                .headers()
-                .get(reqwest::header::WWW_AUTHENTICATE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            return Err(Error::AuthRequired {
-                status: status.as_u16(),
-                www_authenticate,
-            });
+            return Err(auth_required(&resp));
         }
         let body = read_body(resp, 64 * 1024).await.unwrap_or_default();
         Err(Error::Status {
@@ -342,15 +334,7 @@ async fn open_once(shared: &Shared, cursor: &mut Cursor) -> Result<(EventReader,
     let resp = req.send().await.map_err(Error::from_reqwest)?;
     let status = resp.status();
     if status.as_u16() == 401 || status.as_u16() == 403 {
-        let www_authenticate = resp
-            .headers()
-            .get(reqwest::header::WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        return Err(Error::AuthRequired {
-            status: status.as_u16(),
-            www_authenticate,
-        });
+        return Err(auth_required(&resp));
     }
     if !status.is_success() {
         let body = read_body(resp, 64 * 1024).await.unwrap_or_default();

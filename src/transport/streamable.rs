@@ -7,12 +7,12 @@
 //! session replays the host's handshake privately and retries the message once. The session
 //! is deleted on shutdown.
 
-use super::http::{excerpt, media_type, read_body};
+use super::http::{auth_required, excerpt, media_type, read_body};
 use super::stream::{Cursor, EventReader};
 use super::{Error, HANDSHAKE_TIMEOUT, Shared};
 use crate::jsonrpc::{self, Id, Message};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderValue, LOCATION, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderValue, LOCATION};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::task::TaskTracker;
@@ -257,15 +257,7 @@ impl Streamable {
     ) -> Error {
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            let www_authenticate = resp
-                .headers()
-                .get(WWW_AUTHENTICATE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            return Error::AuthRequired {
-                status: status.as_u16(),
-                www_authenticate,
-            };
+            return auth_required(&resp);
         }
         if status == StatusCode::NOT_FOUND && session.id.is_some() {
             return Error::SessionExpired;
