@@ -31,7 +31,12 @@ async fn json_answers_carry_session_and_version() {
         .collect();
     assert_eq!(
         order[..4],
-        ["POST initialize", "POST notifications/initialized", "GET ", "POST tools/call"],
+        [
+            "POST initialize",
+            "POST notifications/initialized",
+            "GET ",
+            "POST tools/call"
+        ],
         "{order:?}"
     );
     let init_req = &server.calls("initialize")[0];
