@@ -324,6 +324,14 @@ async fn fetch_json<T: serde::de::DeserializeOwned>(
 
 /// Parses and checks an endpoint from metadata.
 fn parse_endpoint(value: &str, what: &str) -> Result<Url, AuthError> {
+    // URL parsing silently drops tabs and newlines (and trims spaces), so a value with them
+    // would pass the checks below; an endpoint like that is refused outright.
+    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(AuthError::Discovery(format!(
+            "refusing {what} {}: it contains control characters or whitespace",
+            truncate(&value.escape_debug().to_string())
+        )));
+    }
     let url = Url::parse(value)
         .map_err(|_| AuthError::Discovery(format!("{what} {value:?} is not a URL")))?;
     check_endpoint(&url, what)?;
@@ -500,6 +508,9 @@ mod tests {
             "file:///etc/passwd",
             "javascript:alert(1)",
             "https://u:p@as.example/a",
+            "https://as.example/a\nb",
+            "https://as.example/a\tb",
+            " https://as.example/a",
         ] {
             assert!(
                 validate_metadata(raw("https://as.example", bad), "https://as.example").is_err(),
