@@ -94,7 +94,7 @@ pub(crate) async fn browser_login(
 
 /// PKCE with S256 is required; an authorization server that does not say it supports S256
 /// is refused (the MCP specification requires clients to check).
-fn require_s256(methods: Option<&[String]>) -> Result<(), AuthError> {
+pub(crate) fn require_s256(methods: Option<&[String]>) -> Result<(), AuthError> {
     match methods {
         Some(m) if m.iter().any(|m| m == "S256") => Ok(()),
         Some(_) => Err(AuthError::Refused(

@@ -312,6 +312,9 @@ impl Auth {
         if let Some(resource) = &self.options.resource {
             discovery.resource = resource.clone();
         }
+        // Refuse a server without PKCE S256 before registering with it or binding a port.
+        let methods = &discovery.metadata.code_challenge_methods_supported;
+        flow::require_s256(methods.as_deref())?;
         let scopes = self.choose_scopes(&discovery, challenge, step_up_scopes);
         let store = self.store().await?;
         // One retry with a fresh registration if the server no longer knows a cached one.
