@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `mcp-bridge` binary over real pipes against in-process servers
 //! on 127.0.0.1:0. Interop with third-party peers lives in tests/interop (run by .ci/run).
 
+mod auth;
 mod invariants;
 mod keyring;
 mod legacy;

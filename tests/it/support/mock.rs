@@ -41,6 +41,11 @@ pub struct Config {
     pub legacy_drop_after: Option<usize>,
     /// Never answer `initialize` (the POST hangs).
     pub hang_initialize: bool,
+    /// Decides about every request before anything else (an OAuth resource server, say):
+    /// `Some(response)` answers with it instead.
+    pub gate: Option<Gate>,
+    /// Serves every path the MCP server does not (metadata next to the server, say).
+    pub fallback: Option<Router>,
 }
 
 impl Default for Config {
@@ -54,7 +59,22 @@ impl Default for Config {
             legacy_endpoint_override: None,
             legacy_drop_after: None,
             hang_initialize: false,
+            gate: None,
+            fallback: None,
         }
+    }
+}
+
+/// A check run on each request with its headers and JSON body (`Null` for GET/DELETE).
+#[derive(Clone)]
+pub struct Gate(pub Arc<GateFn>);
+
+/// What a [`Gate`] runs.
+pub type GateFn = dyn Fn(&HeaderMap, &Value) -> Option<Response> + Send + Sync;
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gate(..)")
     }
 }
 
@@ -113,7 +133,13 @@ impl MockMcp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
+        Self::start_on(listener, config)
+    }
+
+    /// Serves on a listener bound by the caller (who needed the address first).
+    pub fn start_on(listener: tokio::net::TcpListener, config: Config) -> MockMcp {
         let addr = listener.local_addr().expect("bound socket has an address");
+        let fallback = config.fallback.clone();
         let state = Arc::new(Shared {
             config,
             inner: Mutex::new(Inner::default()),
@@ -122,9 +148,12 @@ impl MockMcp {
         let app = Router::new()
             .route("/mcp", post(post_mcp).get(get_mcp).delete(delete_mcp))
             .route("/sse", get(get_legacy).post(post_probe))
-            .route("/messages", post(post_legacy))
-            .fallback(|| async { StatusCode::NOT_FOUND })
-            .with_state(state.clone());
+            .route("/messages", post(post_legacy));
+        let app = match fallback {
+            Some(router) => app.fallback_service(router),
+            None => app.fallback(|| async { StatusCode::NOT_FOUND }),
+        }
+        .with_state(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -254,7 +283,15 @@ fn record(state: &Shared, method: Method, uri: &Uri, headers: &HeaderMap, body: 
     });
 }
 
-fn unauthorized(state: &Shared, headers: &HeaderMap) -> Option<Response> {
+fn unauthorized(state: &Shared, headers: &HeaderMap, body: &Value) -> Option<Response> {
+    if let Some(r) = state
+        .config
+        .gate
+        .as_ref()
+        .and_then(|g| (g.0)(headers, body))
+    {
+        return Some(r);
+    }
     let want = state.config.bearer.as_ref()?;
     let got = headers.get("authorization").and_then(|v| v.to_str().ok());
     if got == Some(&format!("Bearer {want}")) {
@@ -291,7 +328,7 @@ async fn post_mcp(
     if state.config.legacy_only {
         return StatusCode::NOT_FOUND.into_response();
     }
-    if let Some(r) = unauthorized(&state, &headers) {
+    if let Some(r) = unauthorized(&state, &headers, &body) {
         return r;
     }
     let method = body
@@ -477,7 +514,7 @@ async fn call_tool(state: Arc<Shared>, id: Value, params: &Value) -> Response {
 
 async fn get_mcp(State(state): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
     record(&state, Method::GET, &uri, &headers, &Value::Null);
-    if let Some(r) = unauthorized(&state, &headers) {
+    if let Some(r) = unauthorized(&state, &headers, &Value::Null) {
         return r;
     }
     let session = headers
@@ -539,7 +576,7 @@ async fn post_probe(
 
 async fn get_legacy(State(state): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
     record(&state, Method::GET, &uri, &headers, &Value::Null);
-    if let Some(r) = unauthorized(&state, &headers) {
+    if let Some(r) = unauthorized(&state, &headers, &Value::Null) {
         return r;
     }
     let (tx, rx) = mpsc::channel(16);
@@ -571,7 +608,7 @@ async fn post_legacy(
 ) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     record(&state, Method::POST, &uri, &headers, &body);
-    if let Some(r) = unauthorized(&state, &headers) {
+    if let Some(r) = unauthorized(&state, &headers, &body) {
         return r;
     }
     let sid = q.get("sid").cloned().unwrap_or_default();
