@@ -363,20 +363,17 @@ impl Auth {
         Ok(tokens)
     }
 
-    /// The scopes to request: `--scope`, else a step-up's union, else the challenge's, else
-    /// the PRM's `scopes_supported`, else none; plus `offline_access` when the authorization
-    /// server offers it (for a refresh token).
+    /// The scopes to request: a step-up's union (which already holds `--scope`'s), else
+    /// `--scope`, else the challenge's, else the PRM's `scopes_supported`, else none; plus
+    /// `offline_access` when the authorization server offers it (for a refresh token).
     fn choose_scopes(
         &self,
         discovery: &Discovery,
         challenge: Option<&Challenge>,
         step_up: Option<Vec<String>>,
     ) -> Vec<String> {
-        let mut scopes = self
-            .options
-            .scopes
-            .clone()
-            .or(step_up)
+        let mut scopes = step_up
+            .or_else(|| self.options.scopes.clone())
             .or_else(|| challenge.and_then(Challenge::scopes))
             .or_else(|| discovery.prm_scopes.clone())
             .unwrap_or_default();
