@@ -211,6 +211,8 @@ async function main() {
   const browserLog = path.join(scratch, 'browser.log');
   const bridgeLog = process.env.CONFORMANCE_BRIDGE_LOG;
   const env = {
+    // fake-browser.mjs runs as `#!/usr/bin/env node`: this node first on PATH.
+    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
     MCP_BRIDGE_CONFIG_DIR: path.join(scratch, 'config'),
     MCP_BRIDGE_BROWSER: FAKE_BROWSER,
     FAKE_BROWSER_LOG: browserLog,

@@ -10,9 +10,13 @@
 //      bridge's loopback callback), carrying cookies along the way.
 //
 // FAKE_BROWSER_MODE:
-//   follow  (default) as above
+//   follow  (default) as above; with FAKE_BROWSER_LINGER_SECS=N it then stays
+//           running N more seconds, like a browser command that only returns
+//           when its window closes
 //   ignore  log the launch, then exit 0 without opening anything: a user who
 //           never finishes the login
+//   hang    log the launch, then sleep for FAKE_BROWSER_HANG_SECS (default 120)
+//           without opening anything: a launcher that never returns
 //
 // Only http(s) URLs on loopback hosts are fetched; anything else is refused.
 // Progress goes to stdout (the bridge passes it to its stderr); exit status 1
@@ -38,6 +42,12 @@ async function main() {
   const mode = process.env.FAKE_BROWSER_MODE ?? 'follow';
   if (mode === 'ignore') {
     say('launched; not opening the URL (FAKE_BROWSER_MODE=ignore)');
+    return 0;
+  }
+  if (mode === 'hang') {
+    const secs = Number(process.env.FAKE_BROWSER_HANG_SECS ?? 120);
+    say(`launched; sleeping ${secs} s without opening the URL (FAKE_BROWSER_MODE=hang)`);
+    await new Promise((r) => setTimeout(r, secs * 1000));
     return 0;
   }
   if (mode !== 'follow') {
@@ -71,6 +81,11 @@ async function main() {
     if (!res.ok) {
       say(`final page answered ${res.status}: ${body.slice(0, 300)}`);
       return 1;
+    }
+    const linger = Number(process.env.FAKE_BROWSER_LINGER_SECS ?? 0);
+    if (linger > 0) {
+      say(`login page done; staying open ${linger} s (FAKE_BROWSER_LINGER_SECS)`);
+      await new Promise((r) => setTimeout(r, linger * 1000));
     }
     return 0;
   }

@@ -56,12 +56,13 @@ function canConnect(port) {
 }
 
 /**
- * Spawns a server process and resolves once its port accepts TCP connections.
+ * Spawns a server process and resolves once its port (and every port in
+ * `alsoPorts`) accepts TCP connections.
  * Rejects (after killing the process) if it exits first or the deadline passes.
  * The peer: { name, port, output(), stop(), kill(), restart() }.
  */
 async function startProcess(params) {
-  const { name, port, readyTimeoutMs = 20_000 } = params;
+  const { name, port, alsoPorts = [], readyTimeoutMs = 20_000 } = params;
   let current = spawnPeer(params);
 
   const peer = {
@@ -77,10 +78,10 @@ async function startProcess(params) {
       const before = current.output();
       await current.kill();
       current = spawnPeer(params, before);
-      await waitReady(current, name, port, readyTimeoutMs);
+      for (const p of [port, ...alsoPorts]) await waitReady(current, name, p, readyTimeoutMs);
     },
   };
-  await waitReady(current, name, port, readyTimeoutMs);
+  for (const p of [port, ...alsoPorts]) await waitReady(current, name, p, readyTimeoutMs);
   return peer;
 }
 
@@ -181,5 +182,42 @@ export async function startFastMcp(transport) {
   });
   const base = `http://127.0.0.1:${port}`;
   peer.url = transport === 'sse' ? `${base}/sse` : `${base}/mcp`;
+  return peer;
+}
+
+const OAUTH_DEMO = path.join(
+  HERE, 'node_modules', '@modelcontextprotocol', 'sdk', 'dist', 'esm', 'examples', 'server', 'simpleStreamableHttp.js',
+);
+
+/**
+ * The TypeScript SDK's example server with its demo OAuth authorization server:
+ * `simpleStreamableHttp.js --oauth` (or, for mode '--oauth-strict',
+ * `--oauth --oauth-strict`: the server only enables OAuth with `--oauth`, and
+ * strict makes it accept only tokens issued for its own resource, RFC 8707). It serves
+ * http://localhost:MCP_PORT/mcp and the AS at http://localhost:MCP_AUTH_PORT/
+ * (its own metadata names `localhost`), both bound to 127.0.0.1 through
+ * loopback-launcher.mjs. The AS approves every authorization request at once
+ * (302 to the redirect URI) and keeps clients and tokens in memory.
+ * The peer also has { url, authUrl, mcpPort, authPort }.
+ */
+export async function startOAuthDemo(mode = '--oauth') {
+  requirePeers();
+  if (mode !== '--oauth' && mode !== '--oauth-strict') throw new Error(`unknown OAuth demo mode ${mode}`);
+  const mcpPort = await freePort();
+  let authPort = await freePort();
+  while (authPort === mcpPort) authPort = await freePort();
+  const peer = await startProcess({
+    name: `TS SDK simpleStreamableHttp ${mode}`,
+    command: process.execPath,
+    args: [path.join(HERE, 'loopback-launcher.mjs'), OAUTH_DEMO, ...(mode === '--oauth' ? [mode] : ['--oauth', mode])],
+    env: { MCP_PORT: String(mcpPort), MCP_AUTH_PORT: String(authPort) },
+    cwd: HERE,
+    port: mcpPort,
+    alsoPorts: [authPort],
+  });
+  peer.url = `http://localhost:${mcpPort}/mcp`;
+  peer.authUrl = `http://localhost:${authPort}/`;
+  peer.mcpPort = mcpPort;
+  peer.authPort = authPort;
   return peer;
 }
