@@ -1,0 +1,217 @@
+//! Adversarial servers: dangerous metadata refused before any browser opens, shell payloads
+//! kept to one argv, redirects not followed with credentials, tokens and secrets kept where
+//! they belong.
+
+use super::*;
+
+/// Dangerous authorization endpoints are refused with a clear error before any browser
+/// opens: other schemes, user info, control characters, plain http to another host.
+#[tokio::test(flavor = "multi_thread")]
+async fn dangerous_authorization_endpoints_are_refused() {
+    let cases = [
+        ("file:///etc/passwd", "https"),
+        ("javascript:alert(1)", "https"),
+        ("data:text/html,<script>alert(1)</script>", "https"),
+        ("https://user:pw@127.0.0.1:9/authorize", "user info"),
+        ("https://127.0.0.1:9/autho\nrize", "refusing"),
+        ("https://127.0.0.1:9/a\tb", "refusing"),
+        ("http://example.com/authorize", "https"),
+    ];
+    let runs = cases.iter().map(|(endpoint, _)| {
+        refused(Script::default().meta(json!({"authorization_endpoint": endpoint})))
+    });
+    let results = futures::future::join_all(runs).await;
+    for ((endpoint, expect), (message, _, launches, oauth)) in cases.iter().zip(results) {
+        assert!(message.contains(expect), "{endpoint:?}: {message}");
+        assert!(launches.is_empty(), "{endpoint:?}: browser launched");
+        assert!(oauth.hits("/authorize").is_empty());
+    }
+}
+
+/// The token, registration and revocation endpoints get the same checks as the
+/// authorization endpoint: plain http to another host, other schemes and user info are
+/// refused before anything is sent there.
+#[tokio::test(flavor = "multi_thread")]
+async fn dangerous_other_endpoints_are_refused() {
+    let cases = [
+        json!({"token_endpoint": "http://example.com/token"}),
+        json!({"token_endpoint": "https://u:p@127.0.0.1:9/token"}),
+        json!({"registration_endpoint": "file:///etc/passwd"}),
+        json!({"revocation_endpoint": "javascript:alert(1)"}),
+    ];
+    let runs = cases
+        .iter()
+        .map(|c| refused(Script::default().meta(c.clone())));
+    for (case, (message, _, launches, oauth)) in
+        cases.iter().zip(futures::future::join_all(runs).await)
+    {
+        assert!(message.contains("refusing"), "{case}: {message}");
+        assert!(launches.is_empty(), "{case}: browser launched");
+        assert!(oauth.hits("/register").is_empty(), "{case}");
+    }
+}
+
+/// A PRM that names no authorization server is a clear error.
+#[tokio::test(flavor = "multi_thread")]
+async fn prm_without_authorization_servers_is_refused() {
+    let (message, _, launches, _oauth) =
+        refused(Script::default().prm(json!({"authorization_servers": []}))).await;
+    assert!(message.contains("no authorization server"), "{message}");
+    assert!(launches.is_empty());
+}
+
+/// Shell metacharacters in an otherwise valid https endpoint are harmless: the URL reaches
+/// the launcher as exactly one argument and no shell ever runs the payload.
+#[tokio::test(flavor = "multi_thread")]
+async fn shell_metacharacters_reach_the_browser_as_one_argument() {
+    let env = AuthEnv::new(Browse::Idle);
+    let canary = env.path("pwned");
+    let c = canary.display().to_string();
+    let payloads = [
+        format!("https://127.0.0.1:9/a$(touch$IFS{c})"),
+        format!("https://127.0.0.1:9/a;touch$IFS{c};"),
+        format!("https://127.0.0.1:9/a?x=1&touch$IFS{c}|sh"),
+    ];
+    for p in &payloads {
+        let (_oauth, mcp) =
+            MockOAuth::start(Script::default().meta(json!({"authorization_endpoint": p}))).await;
+        let before = env.launches().len();
+        let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "1"]);
+        let message = init_err(&mut bridge).await;
+        assert!(message.contains("no login callback"), "{p}: {message}");
+        bridge.finish().await;
+        let launches = env.launches();
+        assert_eq!(launches.len(), before + 1, "{p}");
+        let argv = &launches[before];
+        assert_eq!(argv.len(), 1, "{p}: {argv:?}");
+        let sent = url::Url::parse(&argv[0]).expect("a URL");
+        let want = url::Url::parse(p).unwrap();
+        assert_eq!(sent.path(), want.path(), "{p}");
+    }
+    assert!(!canary.exists(), "a shell ran the payload");
+}
+
+/// A PRM whose `resource` names another origin is refused before the authorization server
+/// is even asked.
+#[tokio::test(flavor = "multi_thread")]
+async fn prm_for_another_resource_is_refused() {
+    let (message, _, launches, oauth) =
+        refused(Script::default().prm(json!({"resource": "https://evil.example/mcp"}))).await;
+    assert!(
+        message.contains("protected resource metadata is for"),
+        "{message}"
+    );
+    assert!(launches.is_empty());
+    assert!(
+        oauth.requests().iter().all(|s| s.side == Side::Mcp),
+        "the authorization server was contacted"
+    );
+}
+
+/// Metadata whose `issuer` differs from the issuer it was fetched for is refused; nothing is
+/// registered and no browser opens.
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_issuer_mismatch_is_refused() {
+    let (message, _, launches, oauth) =
+        refused(Script::default().meta(json!({"issuer": "https://evil.example"}))).await;
+    assert!(message.contains("names issuer"), "{message}");
+    assert!(launches.is_empty());
+    assert!(oauth.hits("/register").is_empty());
+}
+
+/// A token endpoint that redirects (307) to another host is not followed: the client secret
+/// and the code never reach that host.
+#[tokio::test(flavor = "multi_thread")]
+async fn token_endpoint_redirect_is_not_followed() {
+    let spy = Spy::bind("127.0.0.2", 0).await;
+    let script = Script {
+        token_redirect: Some(format!("http://{}/token", spy.addr)),
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    oauth.add_client("pre-r", Some("topsecret"), "client_secret_basic");
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge_with(
+        &[&mcp.url(), "--client-id", "pre-r", "--auth-timeout", "10"],
+        &[("MCP_BRIDGE_CLIENT_SECRET", "topsecret")],
+    );
+    let message = init_err(&mut bridge).await;
+    assert!(message.contains("redirect"), "{message}");
+    let (_, stderr) = bridge.finish().await;
+    assert!(!stderr.contains("topsecret"), "the secret was logged");
+    assert_eq!(oauth.hits("/token").len(), 1);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(spy.heads().is_empty(), "followed: {:?}", spy.heads());
+}
+
+/// The bearer token goes only to the MCP server: never to the authorization server or the
+/// metadata (through login, refresh and step-up), and not along a redirect to another
+/// origin.
+#[tokio::test(flavor = "multi_thread")]
+async fn bearer_goes_only_to_the_mcp_server() {
+    let script = Script {
+        challenge_scope: Some("a".into()),
+        needs_scope: Some("b".into()),
+        expires_in: None,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let spy = match tokio::net::TcpListener::bind(("127.0.0.2", mcp.addr.port())).await {
+        Ok(l) => {
+            drop(l);
+            Some(Spy::bind("127.0.0.2", mcp.addr.port()).await)
+        }
+        Err(_) => None, // the port is taken there; the redirect then goes nowhere anyway
+    };
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    let answer = bridge.request(1, "tools/call", echo_params("up")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "up", "{answer}");
+    oauth.invalidate_access();
+    let answer = bridge.request(2, "tools/call", echo_params("again")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "again", "{answer}");
+    let redirected = bridge
+        .request(3, "tools/call", json!({"name":"redirect","arguments":{}}))
+        .await;
+    assert!(redirected.get("error").is_some(), "{redirected}");
+    bridge.finish().await;
+    assert_eq!(oauth.grants("refresh_token").len(), 1);
+    oauth.assert_no_token_leak();
+    if let Some(spy) = spy {
+        for head in spy.heads() {
+            assert!(
+                !head.to_ascii_lowercase().contains("authorization:"),
+                "token sent along the redirect: {head}"
+            );
+        }
+    }
+}
+
+/// Tokens, refresh tokens, client secrets, codes and verifiers never appear on stderr, even
+/// at the most verbose log level, through registration, login and refresh.
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_stay_out_of_logs() {
+    let script = Script {
+        expires_in: None,
+        ..Script::default()
+    }
+    .meta(json!({"token_endpoint_auth_methods_supported": ["client_secret_basic"]}));
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    oauth.invalidate_access();
+    let answer = bridge.request(1, "tools/call", echo_params("x")).await;
+    assert!(answer.get("result").is_some(), "{answer}");
+    let (_, stderr) = bridge.finish().await;
+    let token = one(oauth.hits("/token").into_iter().take(1).collect(), "token");
+    let verifier = token.param("code_verifier").unwrap().to_owned();
+    assert_eq!(oauth.grants("refresh_token").len(), 1);
+    let mut secrets = oauth.issued_tokens();
+    secrets.extend(["dcr-secret-1".to_owned(), verifier]);
+    secrets.push(token.param("code").unwrap().to_owned());
+    for secret in &secrets {
+        assert!(!stderr.contains(secret.as_str()), "{secret} is in the log");
+    }
+}

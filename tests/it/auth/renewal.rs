@@ -1,0 +1,298 @@
+//! Keeping a session authorized: refresh (ahead of expiry, on 401, rotation, invalid_grant),
+//! another process's tokens, step-up on 403 insufficient_scope, and the bounds on all of them;
+//! every request answered exactly once.
+
+use super::*;
+
+/// A token about to expire (within the 60 s margin) is refreshed before the next request,
+/// without a browser and without the server ever answering 401; the refresh carries
+/// `resource`.
+#[tokio::test(flavor = "multi_thread")]
+async fn expiring_token_is_refreshed_ahead() {
+    // 62 s: fresh enough for the retry right after the login, inside the margin 2 s later.
+    let script = Script {
+        expires_in: Some(62),
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    let init = bridge.request(0, "initialize", init_params()).await;
+    assert!(init.get("result").is_some(), "{init}");
+    assert!(oauth.grants("refresh_token").is_empty());
+    oauth.script(|s| s.expires_in = Some(3600));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let refusals = oauth.mcp_refusals().len();
+    let answer = bridge.request(1, "tools/call", echo_params("x")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "x");
+    bridge.finish().await;
+    let refresh = one(oauth.grants("refresh_token"), "refresh");
+    assert_eq!(refresh.outcome, "ok");
+    assert_eq!(refresh.param("refresh_token"), Some("rt-3"));
+    assert_eq!(refresh.param("resource"), Some(mcp_resource(&mcp).as_str()));
+    assert_eq!(
+        oauth.mcp_refusals().len(),
+        refusals,
+        "no 401 after the login"
+    );
+    assert_eq!(env.launches().len(), 1);
+    assert!(
+        oauth
+            .mcp_authorizations()
+            .last()
+            .is_some_and(|a| a.as_deref() == Some("Bearer at-4"))
+    );
+}
+
+/// A token the server rejects is refreshed (no browser); a rotated refresh token is kept,
+/// so the second refresh uses the new one.
+#[tokio::test(flavor = "multi_thread")]
+async fn rejected_token_is_refreshed_with_the_rotated_refresh_token() {
+    let script = Script {
+        expires_in: None,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    for i in 1..=2 {
+        oauth.invalidate_access();
+        let answer = bridge.request(i, "tools/call", echo_params("again")).await;
+        assert_eq!(answer["result"]["content"][0]["text"], "again", "{answer}");
+    }
+    bridge.finish().await;
+    let refreshes = oauth.grants("refresh_token");
+    let used: Vec<&str> = refreshes
+        .iter()
+        .map(|s| s.param("refresh_token").unwrap())
+        .collect();
+    assert_eq!(used, ["rt-3", "rt-4"]);
+    assert!(refreshes.iter().all(|s| s.outcome == "ok"));
+
+    // The rotated refresh token was stored: the next process refreshes with it.
+    oauth.invalidate_access();
+    session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
+    let refreshes = oauth.grants("refresh_token");
+    assert_eq!(refreshes.len(), 3);
+    assert_eq!(refreshes[2].param("refresh_token"), Some("rt-5"));
+    assert_eq!(refreshes[2].outcome, "ok");
+    assert_eq!(env.launches().len(), 1);
+}
+
+/// A refresh token the server rejects (invalid_grant) is dropped and the browser login runs,
+/// once.
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_grant_falls_back_to_the_browser_once() {
+    let script = Script {
+        expires_in: None,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    oauth.script(|s| s.refresh_error = Some("invalid_grant".into()));
+    oauth.invalidate_access();
+    let answer = bridge.request(1, "tools/call", echo_params("back")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "back", "{answer}");
+    bridge.finish().await;
+    assert_eq!(oauth.grants("refresh_token").len(), 1);
+    assert_eq!(oauth.grants("authorization_code").len(), 2);
+    assert_eq!(env.launches().len(), 2);
+}
+
+/// Another process's refresh is picked up: when the token is rejected and the store already
+/// holds a newer one, the bridge uses it instead of refreshing with a refresh token the
+/// server has rotated away (which would cost a browser login).
+#[tokio::test(flavor = "multi_thread")]
+async fn another_process_refresh_is_reused() {
+    let script = Script {
+        expires_in: None,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let args = [mcp.url(), "--auth-timeout".into(), "10".into()];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut a = env.bridge(&args);
+    init_ok(&mut a).await;
+    let mut b = env.bridge(&args);
+    init_ok(&mut b).await;
+    assert_eq!(
+        env.launches().len(),
+        1,
+        "the second bridge used the stored tokens"
+    );
+    oauth.invalidate_access();
+    let answer = a.request(1, "tools/call", echo_params("a")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "a", "{answer}");
+    let answer = b.request(1, "tools/call", echo_params("b")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "b", "{answer}");
+    a.finish().await;
+    b.finish().await;
+    let refreshes = oauth.grants("refresh_token");
+    assert_eq!(refreshes.len(), 1, "one refresh for both processes");
+    assert_eq!(env.launches().len(), 1);
+}
+
+/// Without a refresh token, a rejected token means a new browser login, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_refresh_token_means_a_new_login() {
+    let script = Script {
+        expires_in: None,
+        issue_refresh: false,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    oauth.invalidate_access();
+    let answer = bridge.request(1, "tools/call", echo_params("x")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "x", "{answer}");
+    bridge.finish().await;
+    assert!(oauth.grants("refresh_token").is_empty());
+    assert_eq!(env.launches().len(), 2);
+}
+
+/// A server that answers 401 whatever the token: the request fails after a bounded number
+/// of renewals instead of looping, and the bridge stays usable.
+#[tokio::test(flavor = "multi_thread")]
+async fn endless_401_is_bounded() {
+    let script = Script {
+        always_401: true,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    let first = init_err(&mut bridge).await;
+    let second = bridge.request(1, "initialize", init_params()).await;
+    assert!(second.get("error").is_some(), "{second}");
+    let (code, stderr) = bridge.finish().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!first.is_empty());
+    let logins = env.launches().len();
+    let refreshes = oauth.grants("refresh_token").len();
+    assert!(logins <= 2, "{logins} browser logins");
+    assert!(
+        logins + refreshes <= 6,
+        "{logins} logins, {refreshes} refreshes"
+    );
+    assert!(mcp.calls("initialize").len() <= 8);
+}
+
+/// 403 insufficient_scope: the bridge authorizes again with the union of the scopes it had
+/// and the ones challenged, and the call then succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn insufficient_scope_steps_up_with_the_union() {
+    let script = Script {
+        challenge_scope: Some("mcp:read".into()),
+        needs_scope: Some("mcp:write".into()),
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
+    let scopes: Vec<Option<String>> = oauth
+        .hits("/authorize")
+        .iter()
+        .map(|s| s.param("scope").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        scopes,
+        [Some("mcp:read".into()), Some("mcp:read mcp:write".into())]
+    );
+    assert_eq!(oauth.mcp_refusals(), [401, 403]);
+    assert_eq!(env.launches().len(), 2);
+}
+
+/// A step-up also works when `--scope` chose the first scopes: the union of those and the
+/// challenged ones is requested (not `--scope` again, which could never satisfy the server).
+#[tokio::test(flavor = "multi_thread")]
+async fn step_up_adds_to_scope_flag() {
+    let script = Script {
+        needs_scope: Some("mcp:write".into()),
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    session(
+        &env,
+        &[&mcp.url(), "--scope", "mcp:read", "--auth-timeout", "10"],
+    )
+    .await;
+    let scopes: Vec<Option<String>> = oauth
+        .hits("/authorize")
+        .iter()
+        .map(|s| s.param("scope").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        scopes,
+        [Some("mcp:read".into()), Some("mcp:read mcp:write".into())]
+    );
+}
+
+/// A server that answers 403 insufficient_scope whatever the token: the host gets an error
+/// after a bounded number of step-ups, and the bridge keeps working.
+#[tokio::test(flavor = "multi_thread")]
+async fn step_up_is_bounded() {
+    let script = Script {
+        always_403: true,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    let answer = bridge.request(1, "tools/call", echo_params("x")).await;
+    assert!(answer.get("error").is_some(), "{answer}");
+    let again = bridge.request(2, "tools/call", echo_params("x")).await;
+    assert!(again.get("error").is_some(), "{again}");
+    let ping = bridge.request(3, "ping", json!({})).await;
+    assert_eq!(ping["result"], json!({}));
+    bridge.finish().await;
+    let launches = env.launches().len();
+    assert!((2..=3).contains(&launches), "{launches} logins");
+    let forbidden = oauth.mcp_refusals().iter().filter(|s| **s == 403).count();
+    assert!(forbidden <= 5, "{forbidden} 403s");
+}
+
+/// The request that met the 401 is retried after the login and answered exactly once; when
+/// the token is rejected under three calls in flight, one refresh serves them all and each
+/// is answered once.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_that_met_401_are_answered_once() {
+    let script = Script {
+        expires_in: None,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    assert_eq!(
+        mcp.calls("initialize").len(),
+        2,
+        "sent, refused, sent again"
+    );
+    oauth.invalidate_access();
+    for id in 1..=3 {
+        bridge.send(echo(id, &format!("n{id}"))).await;
+    }
+    let mut seen = HashSet::new();
+    while seen.len() < 3 {
+        let msg = bridge.recv().await;
+        let id = msg["id"].as_i64().expect("an answer");
+        assert_eq!(msg["result"]["content"][0]["text"], format!("n{id}"));
+        assert!(seen.insert(id), "id {id} answered twice");
+    }
+    bridge.close_stdin();
+    let rest = bridge.drain_stdout().await;
+    assert!(rest.is_empty(), "extra output: {rest:?}");
+    let (code, _) = bridge.finish().await;
+    assert_eq!(code, Some(0));
+    assert_eq!(oauth.grants("refresh_token").len(), 1);
+    assert_eq!(env.launches().len(), 1);
+}
