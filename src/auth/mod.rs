@@ -31,7 +31,7 @@ use url::Url;
 
 /// Refresh this long before the access token expires.
 const REFRESH_AHEAD: u64 = 60;
-/// Scope step-ups allowed per process before a 403 is final.
+/// Scope step-ups in a row that bring no new scope before a 403 is final.
 const MAX_STEP_UPS: u32 = 2;
 /// How long another process's login may hold the lock before we give up waiting.
 const LOCK_WAIT_SLACK: Duration = Duration::from_secs(30);
@@ -265,12 +265,6 @@ impl Auth {
         if self.bearer() != sent {
             return Ok(());
         }
-        flow.step_ups += 1;
-        if flow.step_ups > MAX_STEP_UPS {
-            return Err(AuthError::Refused(format!(
-                "the server still refuses access after {MAX_STEP_UPS} scope step-ups; giving up"
-            )));
-        }
         let mut scopes = flow.requested.clone();
         if scopes.is_empty()
             && let Some(t) = self
@@ -281,10 +275,23 @@ impl Auth {
         {
             scopes = t.scopes.clone();
         }
+        let known = scopes.len();
         for s in challenge.scopes().unwrap_or_default() {
             if !scopes.contains(&s) {
                 scopes.push(s);
             }
+        }
+        // A challenge for scopes not asked for yet is progress (a tool that needs more than the
+        // last one did), so the count starts again; one that brings nothing new counts toward
+        // the limit, which stops a server that refuses whatever it is given.
+        if scopes.len() > known {
+            flow.step_ups = 0;
+        }
+        flow.step_ups += 1;
+        if flow.step_ups > MAX_STEP_UPS {
+            return Err(AuthError::Refused(format!(
+                "the server still refuses access after {MAX_STEP_UPS} scope step-ups; giving up"
+            )));
         }
         tracing::info!(scopes = %scopes.join(" "), "the server needs more scope; authorizing again");
         let _lock = self.lock().await?;
