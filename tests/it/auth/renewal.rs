@@ -296,3 +296,30 @@ async fn requests_that_met_401_are_answered_once() {
     assert_eq!(oauth.grants("refresh_token").len(), 1);
     assert_eq!(env.launches().len(), 1);
 }
+
+/// Step-ups that each ask for a new scope (tools needing more and more) are not capped: only
+/// step-ups that bring nothing new count toward the limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn progressive_step_ups_are_not_capped() {
+    let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    for (i, need) in ["s1", "s1 s2", "s1 s2 s3", "s1 s2 s3 s4"]
+        .iter()
+        .enumerate()
+    {
+        oauth.script(|s| s.needs_scope = Some(need.to_string()));
+        let answer = bridge
+            .request(i as i64 + 1, "tools/call", echo_params("x"))
+            .await;
+        assert_eq!(
+            answer["result"]["content"][0]["text"], "x",
+            "{need}: {answer}"
+        );
+    }
+    bridge.finish().await;
+    assert_eq!(env.launches().len(), 5);
+    let last = oauth.hits("/authorize").pop().unwrap();
+    assert_eq!(last.param("scope"), Some("s1 s2 s3 s4"));
+}
