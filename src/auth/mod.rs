@@ -240,6 +240,10 @@ impl Auth {
             .read()
             .expect("token lock is never poisoned")
             .clone();
+        let current = match current {
+            Some(tokens) if interactive => self.check_issuer(&mut flow, challenge, tokens).await,
+            other => other,
+        };
         if let Some(tokens) = current.filter(|t| t.refresh_token.is_some()) {
             match self.refresh(&mut flow, &tokens).await {
                 Ok(()) => return Ok(()),
@@ -256,6 +260,38 @@ impl Auth {
         self.login_locked(&mut flow, challenge, None)
             .await
             .map(|_| ())
+    }
+
+    /// After a 401: the tokens, unless the server's metadata now names another authorization
+    /// server than the one that issued them (a migration), whose refresh token must not be
+    /// used there. The fresh discovery is kept for the refresh; if it fails, the tokens are
+    /// tried as they are.
+    async fn check_issuer(
+        &self,
+        flow: &mut FlowState,
+        challenge: Option<&Challenge>,
+        tokens: Tokens,
+    ) -> Option<Tokens> {
+        match discovery::discover(&self.http, &self.server, challenge).await {
+            Ok(found) if found.metadata.issuer != tokens.issuer => {
+                tracing::info!(
+                    issuer = %found.metadata.issuer,
+                    "the server now uses another authorization server; logging in there"
+                );
+                flow.discovery = Some(found);
+                None
+            }
+            Ok(found) => {
+                flow.discovery = Some(found);
+                Some(tokens)
+            }
+            Err(e) => {
+                tracing::debug!(
+                    "could not check the authorization server ({e}); refreshing anyway"
+                );
+                Some(tokens)
+            }
+        }
     }
 
     /// 403 `insufficient_scope`: log in again with the union of the scopes asked so far and
