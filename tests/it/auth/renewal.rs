@@ -323,3 +323,47 @@ async fn progressive_step_ups_are_not_capped() {
     let last = oauth.hits("/authorize").pop().unwrap();
     assert_eq!(last.param("scope"), Some("s1 s2 s3 s4"));
 }
+
+/// Authorization server migration: when the server's PRM names another authorization server,
+/// the tokens (and registration) of the old one are not used there; the bridge registers
+/// and logs in at the new one, and never sends the old server's refresh token to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn authorization_server_migration() {
+    let script = Script {
+        expires_in: None,
+        ..Script::default()
+    };
+    let (old, mcp) = MockOAuth::start(script.clone()).await;
+    let (new, _unused) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    old.migrate_to(&new);
+    let answer = bridge.request(1, "tools/call", echo_params("moved")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "moved", "{answer}");
+    bridge.finish().await;
+    assert_eq!(
+        new.hits("/register").len(),
+        1,
+        "registered at the new server"
+    );
+    assert_eq!(new.grants("authorization_code").len(), 1);
+    assert!(new.grants("refresh_token").is_empty());
+    assert!(
+        old.grants("refresh_token").is_empty(),
+        "refreshed at the old server"
+    );
+    let old_tokens = old.issued_tokens();
+    for seen in new.requests() {
+        for t in &old_tokens {
+            assert!(
+                !seen.body.contains(t.as_str()),
+                "{t} sent to the new server"
+            );
+        }
+    }
+    assert_eq!(env.launches().len(), 2);
+    // A new process uses the new server's tokens straight away.
+    session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
+    assert_eq!(env.launches().len(), 2);
+}

@@ -227,6 +227,8 @@ struct Shared {
     mcp_auth: Mutex<Vec<Option<String>>>,
     /// Statuses the MCP gate answered with (401, 403).
     mcp_refusals: Mutex<Vec<u16>>,
+    /// Another authorization server whose tokens (only) the MCP server accepts now.
+    migrated_to: Mutex<Option<Arc<Shared>>>,
 }
 
 impl Shared {
@@ -334,6 +336,7 @@ impl MockOAuth {
             mcp_origin: format!("http://{mcp_addr}"),
             mcp_auth: Mutex::default(),
             mcp_refusals: Mutex::default(),
+            migrated_to: Mutex::default(),
         });
         let gate_state = state.clone();
         let config = Config {
@@ -415,6 +418,17 @@ impl MockOAuth {
                 method: method.to_owned(),
             },
         );
+    }
+
+    /// Moves the MCP server to `other`'s authorization server: its PRM names that issuer and
+    /// only that server's tokens are accepted from now on.
+    pub fn migrate_to(&self, other: &MockOAuth) {
+        let issuer = other.issuer();
+        self.script(|s| {
+            s.prm_patch
+                .insert("authorization_servers".into(), json!([issuer]));
+        });
+        *self.state.migrated_to.lock().unwrap() = Some(other.state.clone());
     }
 
     /// Forgets every registered client (a server that lost its database).

@@ -389,7 +389,9 @@ pub(super) fn gate(state: &Shared, headers: &HeaderMap, body: &Value) -> Option<
         .map(str::to_owned);
     state.mcp_auth.lock().unwrap().push(auth.clone());
     let token = auth.as_deref().and_then(|a| a.strip_prefix("Bearer "));
-    let access = token.and_then(|t| state.db.lock().unwrap().access.get(t).cloned());
+    let migrated = state.migrated_to.lock().unwrap().clone();
+    let issuer = migrated.as_deref().unwrap_or(state);
+    let access = token.and_then(|t| issuer.db.lock().unwrap().access.get(t).cloned());
     let live = access
         .as_ref()
         .is_some_and(|a| a.valid && a.expires_at.is_none_or(|at| at > Instant::now()));
