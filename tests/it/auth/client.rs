@@ -25,6 +25,11 @@ async fn pre_registered_client_uses_basic() {
     assert_eq!(token.outcome, "ok");
     assert!(token.header("authorization").unwrap().starts_with("Basic "));
     assert_eq!(token.param("client_secret"), None);
+    let launches = env.launches();
+    assert!(
+        !launches[0][0].contains("s3cr"),
+        "the secret is in the browser's argv"
+    );
 }
 
 /// A pre-registered client at a server that only takes client_secret_post sends the secret

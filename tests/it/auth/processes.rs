@@ -213,6 +213,32 @@ async fn pinned_callback_port_is_used() {
         authorize.param("redirect_uri"),
         Some(format!("http://127.0.0.1:{port}/oauth/callback").as_str())
     );
+    // mcp-remote's spellings: the port as the second positional, `--host localhost`.
+    let port = free_port();
+    let p = port.to_string();
+    let authorize = authorize_request(Script::default(), &[&p, "--host", "localhost"]).await;
+    assert_eq!(
+        authorize.param("redirect_uri"),
+        Some(format!("http://localhost:{port}/oauth/callback").as_str())
+    );
+}
+
+/// A failed `login` (here: an authorization server without PKCE S256) exits 1 with the
+/// reason on stderr and stores nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_login_command() {
+    let script = Script::default().meta(json!({"code_challenge_methods_supported": null}));
+    let (_oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let url = mcp.url();
+    let (code, stdout, stderr) = env.run(&["login", &url, "--auth-timeout", "10"]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("mcp-bridge: error:"), "{stderr}");
+    assert!(stderr.contains("PKCE"), "{stderr}");
+    assert!(env.launches().is_empty());
+    let (code, _, _) = env.run(&["status", &url]).await;
+    assert_eq!(code, 1, "nothing stored for the server");
 }
 
 /// A pinned callback port that is busy is a clear error, before any browser opens; the
@@ -234,4 +260,34 @@ async fn busy_pinned_callback_port_is_a_clear_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(env.launches().is_empty());
     drop(holder);
+}
+
+/// A bridge killed in the middle of a login (holding the cross-process lock and the
+/// callback port) leaves nothing stale behind: the next bridge logs in at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_login_leaves_no_stale_lock() {
+    let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let idle = AuthEnv::new(Browse::Idle);
+    let follow = AuthEnv::new(Browse::Follow);
+    let url = mcp.url();
+    let args = [url.as_str(), "--auth-timeout", "60"];
+    let mut a = idle.bridge(&args);
+    a.send(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":init_params()}))
+        .await;
+    idle.wait_launches(1).await;
+    a.child.start_kill().expect("kill the first bridge");
+    a.child.wait().await.expect("reap it");
+    // Same credentials directory, a browser that finishes the login.
+    let browser = follow.browser.display().to_string();
+    let mut b = idle.bridge_with(&args, &[("MCP_BRIDGE_BROWSER", browser.as_str())]);
+    let start = Instant::now();
+    init_ok(&mut b).await;
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    b.finish().await;
+    assert_eq!(follow.launches().len(), 1);
+    assert_eq!(oauth.grants("authorization_code").len(), 1);
 }
