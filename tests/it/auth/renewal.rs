@@ -367,3 +367,24 @@ async fn authorization_server_migration() {
     session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
     assert_eq!(env.launches().len(), 2);
 }
+
+/// A 2025-03-26 server with neither PRM nor metadata (default endpoints): a new process
+/// refreshes the stored tokens at the default token endpoint instead of opening the browser.
+#[tokio::test(flavor = "multi_thread")]
+async fn fallback_server_tokens_refresh_in_a_new_process() {
+    let script = Script {
+        cohost: true,
+        prm_at: vec![],
+        metadata_at: vec![],
+        expires_in: None,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
+    oauth.invalidate_access();
+    session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
+    let refresh = one(oauth.grants("refresh_token"), "refresh");
+    assert_eq!(refresh.outcome, "ok");
+    assert_eq!(env.launches().len(), 1);
+}
