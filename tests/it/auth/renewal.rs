@@ -388,3 +388,37 @@ async fn fallback_server_tokens_refresh_in_a_new_process() {
     assert_eq!(refresh.outcome, "ok");
     assert_eq!(env.launches().len(), 1);
 }
+
+/// Over legacy HTTP+SSE, a token rejected mid-session on a POST is refreshed and the
+/// message re-sent; the host gets exactly one answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn legacy_sse_post_401_is_refreshed() {
+    let config = crate::support::mock::Config {
+        legacy_only: true,
+        ..Default::default()
+    };
+    let script = Script {
+        prm_at: vec![PrmAt::Root],
+        expires_in: None,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start_with(script, config).await;
+    let sse = mcp.sse_url();
+    oauth.script(|s| {
+        s.prm_patch.insert("resource".into(), json!(sse));
+    });
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&["--sse", &sse, "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    oauth.invalidate_access();
+    let answer = bridge.request(1, "tools/call", echo_params("again")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "again", "{answer}");
+    let ping = bridge.request(2, "ping", json!({})).await;
+    assert_eq!(ping["result"], json!({}), "{ping}");
+    bridge.close_stdin();
+    let rest = bridge.drain_stdout().await;
+    assert!(rest.is_empty(), "extra output: {rest:?}");
+    bridge.finish().await;
+    assert_eq!(oauth.grants("refresh_token").len(), 1);
+    assert_eq!(env.launches().len(), 1);
+}
