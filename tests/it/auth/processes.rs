@@ -291,3 +291,68 @@ async fn killed_login_leaves_no_stale_lock() {
     assert_eq!(follow.launches().len(), 1);
     assert_eq!(oauth.grants("authorization_code").len(), 1);
 }
+
+/// `--store memory` keeps credentials in the process only: nothing is written, and the next
+/// process logs in again.
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_store_keeps_nothing() {
+    let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let url = mcp.url();
+    let args = [url.as_str(), "--store", "memory", "--auth-timeout", "10"];
+    session(&env, &args).await;
+    session(&env, &args).await;
+    assert_eq!(env.launches().len(), 2);
+    assert_eq!(oauth.grants("authorization_code").len(), 2);
+    let (_, stdout, _) = env.run(&["status", "--json"]).await;
+    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap(), json!([]));
+    let secrets = oauth.issued_tokens();
+    for entry in walk(&env.config_dir) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        for s in &secrets {
+            assert!(
+                !text.contains(s.as_str()),
+                "{s} written to {}",
+                entry.display()
+            );
+        }
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The file store keeps tokens only in files no one else can read (0600).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn file_store_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Follow);
+    session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
+    let token = oauth
+        .issued_tokens()
+        .into_iter()
+        .find(|t| t.starts_with("at-"));
+    let token = token.expect("a token was issued");
+    let holders: Vec<_> = walk(&env.config_dir)
+        .into_iter()
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(&token)))
+        .collect();
+    assert!(!holders.is_empty(), "the token is stored somewhere");
+    for p in holders {
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{} is mode {mode:o}", p.display());
+    }
+}
