@@ -439,7 +439,14 @@ impl Auth {
         };
         let metadata = match &flow.discovery {
             Some(d) if d.metadata.issuer == tokens.issuer => d.metadata.clone(),
-            _ => discovery::fetch_as_metadata(&self.http, &tokens.issuer).await?,
+            _ => match discovery::fetch_as_metadata(&self.http, &tokens.issuer).await {
+                Ok(metadata) => metadata,
+                // A 2025-03-26 server may publish no metadata: discovery knows its defaults.
+                Err(e) => match discovery::discover(&self.http, &self.server, None).await {
+                    Ok(found) if found.metadata.issuer == tokens.issuer => found.metadata,
+                    _ => return Err(e),
+                },
+            },
         };
         let registration = self.registration_for(&metadata, tokens).await?;
         let resource = tokens
