@@ -422,3 +422,33 @@ async fn legacy_sse_post_401_is_refreshed() {
     assert_eq!(oauth.grants("refresh_token").len(), 1);
     assert_eq!(env.launches().len(), 1);
 }
+
+/// A new process refreshes a 2025-03-26 server's tokens (no PRM, no metadata) ahead of
+/// expiry too, at the default token endpoint, so the server never sees the old token fail.
+#[tokio::test(flavor = "multi_thread")]
+async fn fallback_server_tokens_refresh_ahead_in_a_new_process() {
+    // 62 s: fresh for the first process, inside the 60 s margin 2 s later.
+    let script = Script {
+        cohost: true,
+        prm_at: vec![],
+        metadata_at: vec![],
+        expires_in: Some(62),
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
+    assert!(oauth.grants("refresh_token").is_empty());
+    oauth.script(|s| s.expires_in = Some(3600));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let refusals = oauth.mcp_refusals().len();
+    let stderr = session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
+    assert_eq!(one(oauth.grants("refresh_token"), "refresh").outcome, "ok");
+    assert_eq!(
+        oauth.mcp_refusals().len(),
+        refusals,
+        "no 401 in the second process"
+    );
+    assert!(!stderr.contains("could not refresh"), "{stderr}");
+    assert_eq!(env.launches().len(), 1);
+}
