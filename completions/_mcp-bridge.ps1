@@ -22,6 +22,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
     $completions = @(switch ($command) {
         'mcp-bridge' {
             [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Which transport to use, and in what order to try them')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Which protocol era to speak: ask for 2026-07-28 first (auto), or pin one')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send an extra HTTP header, as ''Name: value''. Repeatable')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send an extra HTTP header, as ''Name: value''. Repeatable')
             [CompletionResult]::new('--header-file', '--header-file', [CompletionResultType]::ParameterName, 'Read extra headers from a file of ''Name: value'' lines (# starts a comment). Repeatable')
@@ -65,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
         }
         'mcp-bridge;login' {
             [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Which transport to use, and in what order to try them')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Which protocol era to speak: ask for 2026-07-28 first (auto), or pin one')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send an extra HTTP header, as ''Name: value''. Repeatable')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send an extra HTTP header, as ''Name: value''. Repeatable')
             [CompletionResult]::new('--header-file', '--header-file', [CompletionResultType]::ParameterName, 'Read extra headers from a file of ''Name: value'' lines (# starts a comment). Repeatable')

@@ -53,7 +53,7 @@ _mcp__bridge() {
 
     case "${cmd}" in
         mcp__bridge)
-            opts="-H -v -q -h -V --transport --header --header-file --bearer --allow-http --ca-cert --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status completions help"
+            opts="-H -v -q -h -V --transport --protocol --header --header-file --bearer --allow-http --ca-cert --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -61,6 +61,10 @@ _mcp__bridge() {
             case "${prev}" in
                 --transport)
                     COMPREPLY=($(compgen -W "http-first sse-first http-only sse-only" -- "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "auto legacy modern" -- "${cur}"))
                     return 0
                     ;;
                 --header)
@@ -283,7 +287,7 @@ _mcp__bridge() {
             return 0
             ;;
         mcp__subcmd__bridge__subcmd__login)
-            opts="-H -v -q -h --transport --header --header-file --bearer --allow-http --ca-cert --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --verbose --quiet --log-level --debug --silent --help"
+            opts="-H -v -q -h --transport --protocol --header --header-file --bearer --allow-http --ca-cert --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --verbose --quiet --log-level --debug --silent --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,6 +295,10 @@ _mcp__bridge() {
             case "${prev}" in
                 --transport)
                     COMPREPLY=($(compgen -W "http-first sse-first http-only sse-only" -- "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "auto legacy modern" -- "${cur}"))
                     return 0
                     ;;
                 --header)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcp_bridge_global_optspecs
-    string join \n transport= H/header= header-file= bearer= allow-http ca-cert= client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= callback-port= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+    string join \n transport= protocol= H/header= header-file= bearer= allow-http ca-cert= client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= callback-port= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
 end
 
 function __fish_mcp_bridge_needs_command
@@ -28,6 +28,9 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l transport -d 'Whi
 sse-first\t'HTTP+SSE, falling back to Streamable HTTP when the SSE stream cannot be opened'
 http-only\t'Streamable HTTP only'
 sse-only\t'HTTP+SSE only (2024-11-05 servers)'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l protocol -d 'Which protocol era to speak: ask for 2026-07-28 first (auto), or pin one' -r -f -a "auto\t'Ask with `server/discover` first (2026-07-28), fall back to `initialize`'
+legacy\t'Only the `initialize` era (2024-11-05 to 2025-11-25)'
+modern\t'Only 2026-07-28'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s H -l header -d 'Send an extra HTTP header, as \'Name: value\'. Repeatable' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
@@ -75,6 +78,9 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l transpor
 sse-first\t'HTTP+SSE, falling back to Streamable HTTP when the SSE stream cannot be opened'
 http-only\t'Streamable HTTP only'
 sse-only\t'HTTP+SSE only (2024-11-05 servers)'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l protocol -d 'Which protocol era to speak: ask for 2026-07-28 first (auto), or pin one' -r -f -a "auto\t'Ask with `server/discover` first (2026-07-28), fall back to `initialize`'
+legacy\t'Only the `initialize` era (2024-11-05 to 2025-11-25)'
+modern\t'Only 2026-07-28'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s H -l header -d 'Send an extra HTTP header, as \'Name: value\'. Repeatable' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r

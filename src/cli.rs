@@ -12,7 +12,7 @@
 
 use crate::auth::store::StoreKind;
 use crate::env;
-use crate::transport::Mode;
+use crate::transport::{Mode, Protocol};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
@@ -125,6 +125,10 @@ pub(crate) struct ServerArgs {
     /// Which transport to use, and in what order to try them.
     #[arg(long, value_enum, default_value_t = Mode::HttpFirst, env = env::MCP_BRIDGE_TRANSPORT)]
     pub(crate) transport: Mode,
+
+    /// Which protocol era to speak: ask for 2026-07-28 first (auto), or pin one.
+    #[arg(long, value_enum, default_value_t = Protocol::Auto, env = env::MCP_BRIDGE_PROTOCOL)]
+    pub(crate) protocol: Protocol,
 
     /// Send an extra HTTP header, as 'Name: value'. Repeatable.
     ///

@@ -27,3 +27,5 @@ pub(crate) const MCP_BRIDGE_CLIENT_SECRET: &str = "MCP_BRIDGE_CLIENT_SECRET";
 pub(crate) const MCP_BRIDGE_CALLBACK_PORT: &str = "MCP_BRIDGE_CALLBACK_PORT";
 /// Credential store: auto, keyring, file or memory (same as `--store`).
 pub(crate) const MCP_BRIDGE_STORE: &str = "MCP_BRIDGE_STORE";
+/// Protocol era (same as `--protocol`).
+pub(crate) const MCP_BRIDGE_PROTOCOL: &str = "MCP_BRIDGE_PROTOCOL";

@@ -17,6 +17,8 @@ pub(crate) const PARSE_ERROR: i64 = -32700;
 pub(crate) const INVALID_REQUEST: i64 = -32600;
 /// JSON-RPC error code for a method the receiver does not offer.
 pub(crate) const METHOD_NOT_FOUND: i64 = -32601;
+/// JSON-RPC error code for invalid method parameters.
+pub(crate) const INVALID_PARAMS: i64 = -32602;
 /// JSON-RPC error code the bridge uses when it cannot deliver a request or its answer.
 pub(crate) const INTERNAL_ERROR: i64 = -32603;
 /// Implementation-defined server error: the remote end could not be reached or failed.

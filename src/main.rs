@@ -14,6 +14,7 @@ mod exit;
 mod headers;
 mod jsonrpc;
 mod logging;
+mod modern;
 mod relay;
 mod secret;
 mod stdio;

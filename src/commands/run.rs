@@ -53,7 +53,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
 
     let (to_host_tx, from_server_rx) = mpsc::channel(relay::CHANNEL_CAPACITY);
     let shared = Shared::new(http, Inbox::new(to_host_tx), CancellationToken::new());
-    let transport = Transport::new(shared, mode);
+    let transport = Transport::new(shared, mode, args.server.protocol, store::config_dir().ok());
     let options = relay::Options {
         max_message: args.max_message_size,
         drain_timeout: DRAIN_TIMEOUT,

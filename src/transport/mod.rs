@@ -9,7 +9,9 @@
 //!
 //! This module knows nothing of stdio or the command line.
 
+mod eras;
 pub(crate) mod http;
+pub(crate) mod modern;
 pub(crate) mod sse;
 pub(crate) mod sse_parse;
 pub(crate) mod stream;
@@ -21,6 +23,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+
+/// Which protocol era to speak to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum Protocol {
+    /// Ask with `server/discover` first (2026-07-28), fall back to `initialize`.
+    #[default]
+    Auto,
+    /// Only the `initialize` era (2024-11-05 to 2025-11-25).
+    Legacy,
+    /// Only 2026-07-28.
+    Modern,
+}
 
 /// Which transport to use, and in what order to try them (mcp-remote's `--transport`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -68,6 +82,8 @@ pub(crate) enum Error {
     CrossOriginEndpoint(String),
     #[error("{0}")]
     Closed(String),
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl Error {
@@ -89,11 +105,12 @@ impl Error {
     }
 
     /// The JSON-RPC error code for a request this error failed.
-    fn code(&self) -> i64 {
+    pub(crate) fn code(&self) -> i64 {
         match self {
             Error::Protocol(_) | Error::TooLarge { .. } | Error::ContentType(_) => {
                 jsonrpc::INTERNAL_ERROR
             }
+            Error::Refused(_) => jsonrpc::INVALID_PARAMS,
             _ => jsonrpc::BRIDGE_ERROR,
         }
     }
@@ -248,7 +265,8 @@ impl Shared {
             .clone()
     }
 
-    /// Records the handshake messages as the host sends them.
+    /// Records the handshake messages as the host (or the bridge, for a 2026-07-28 host)
+    /// sends them.
     fn remember(&self, msg: &Message) {
         let mut hs = self
             .handshake
@@ -271,26 +289,45 @@ pub(crate) const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::f
 pub(crate) struct Transport {
     shared: Arc<Shared>,
     mode: Mode,
+    protocol: Protocol,
     active: Option<Active>,
+    /// For a 2026-07-28 host on an `initialize`-era server: the server's `initialize`
+    /// result, from which `server/discover` is answered.
+    legacy_for_modern_host: Option<serde_json::Value>,
+    /// The era this server spoke last time, if known.
+    era_cache: Option<eras::EraCache>,
 }
 
 enum Active {
     Streamable(Arc<streamable::Streamable>),
     Sse(Arc<sse::LegacySse>),
+    Modern(Arc<modern::ModernLink>),
 }
 
 impl Transport {
-    pub(crate) fn new(shared: Arc<Shared>, mode: Mode) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        mode: Mode,
+        protocol: Protocol,
+        config_dir: Option<std::path::PathBuf>,
+    ) -> Self {
+        let server = crate::auth::discovery::canonical_resource(&shared.http.url);
         Transport {
             shared,
             mode,
+            protocol,
             active: None,
+            legacy_for_modern_host: None,
+            era_cache: config_dir.map(|dir| eras::EraCache::new(dir, server)),
         }
     }
 
     /// Sends one message from the host. Returns an error only when the connection cannot
     /// continue at all (the relay then ends); per-request failures are answered in-band.
     pub(crate) async fn send(&mut self, msg: Message) -> Result<(), Error> {
+        if self.answer_discover_locally(&msg).await {
+            return Ok(());
+        }
         self.shared.remember(&msg);
         let is_initialize =
             msg.method() == Some("initialize") && msg.kind() == jsonrpc::Kind::Request;
@@ -304,7 +341,12 @@ impl Transport {
             Some(Active::Streamable(s)) if is_initialized => s.send_now(msg).await,
             Some(Active::Streamable(s)) => s.send(msg),
             Some(Active::Sse(s)) => s.send(msg),
-            None => self.connect(msg).await?,
+            Some(Active::Modern(m)) => m.send(msg).await,
+            None => {
+                if let Some(first) = self.connect_by_era(msg).await? {
+                    self.connect(first).await?;
+                }
+            }
         }
         if let Some(answered) = answered {
             // Nothing else goes out until the handshake is answered (or fails in-band).
@@ -402,8 +444,10 @@ impl Transport {
     /// session. Bounded in time.
     pub(crate) async fn close(&mut self) {
         self.shared.shutdown.cancel();
-        if let Some(Active::Streamable(s)) = &self.active {
-            s.delete_session().await;
+        match &self.active {
+            Some(Active::Streamable(s)) => s.delete_session().await,
+            Some(Active::Modern(m)) => m.close(),
+            _ => {}
         }
     }
 

@@ -33,9 +33,10 @@ async fn http_first_falls_back_to_sse() {
         .into_iter()
         .map(|r| r.path)
         .collect();
-    assert_eq!(posts[0], "/sse", "first the Streamable HTTP probe");
+    assert_eq!(posts[0], "/sse", "first the 2026-07-28 probe");
+    assert_eq!(posts[1], "/sse", "then the Streamable HTTP initialize");
     assert!(
-        posts[1..]
+        posts[2..]
             .iter()
             .all(|p| p.starts_with("/messages?sid=legacy-1")),
         "{posts:?}"

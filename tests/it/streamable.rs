@@ -15,7 +15,7 @@ fn echo(id: i64, text: &str) -> serde_json::Value {
 #[tokio::test]
 async fn json_answers_carry_session_and_version() {
     let server = MockMcp::start(Config::default()).await;
-    let mut bridge = Bridge::start(&[&server.url()]);
+    let mut bridge = Bridge::start(&[&server.url(), "--protocol", "legacy"]);
     let init = bridge.initialize().await;
     assert_eq!(init["result"]["serverInfo"]["name"], "mock");
     bridge.send(echo(1, "hi")).await;
@@ -232,6 +232,30 @@ async fn expired_session_is_reinitialized_invisibly() {
         assert_eq!(bridge.request(9, "ping", json!({})).await["id"], 9);
         bridge.finish().await;
     }
+}
+
+/// A server that answers a lost session with 400 "No valid session ID" (the TypeScript SDK
+/// examples do) is treated like the specified 404: a new session, invisibly.
+#[tokio::test]
+async fn session_400_is_treated_as_expired() {
+    let server = MockMcp::start(Config {
+        unknown_session_400: true,
+        ..Config::default()
+    })
+    .await;
+    let mut bridge = Bridge::start(&[&server.url()]);
+    bridge.initialize().await;
+    server.expire_sessions();
+    let answer = bridge
+        .request(
+            1,
+            "tools/call",
+            json!({"name":"echo","arguments":{"text":"again"}}),
+        )
+        .await;
+    assert_eq!(answer["result"]["content"][0]["text"], "again");
+    assert_eq!(server.calls("initialize").len(), 2);
+    bridge.finish().await;
 }
 
 /// On stdin EOF the session is deleted; a server that refuses DELETE (405) is fine.

@@ -137,7 +137,7 @@ async fn host_leaving_while_waiting_for_another_login() {
     let (_oauth, mcp) = MockOAuth::start(Script::default()).await;
     let env = AuthEnv::new(Browse::Idle);
     let url = mcp.url();
-    let args = [url.as_str(), "--auth-timeout", "60"];
+    let args = [url.as_str(), "--auth-timeout", "60", "--protocol", "legacy"];
     let mut a = env.bridge(&args);
     a.send(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":init_params()}))
         .await;

@@ -270,7 +270,8 @@ async fn requests_that_met_401_are_answered_once() {
     };
     let (oauth, mcp) = MockOAuth::start(script).await;
     let env = AuthEnv::new(Browse::Follow);
-    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    // Pinned to the initialize era so the first request to meet the 401 is the host's own.
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10", "--protocol", "legacy"]);
     init_ok(&mut bridge).await;
     assert_eq!(
         mcp.calls("initialize").len(),

@@ -46,6 +46,9 @@ pub struct Config {
     pub gate: Option<Gate>,
     /// Serves every path the MCP server does not (metadata next to the server, say).
     pub fallback: Option<Router>,
+    /// Answer an unknown session with 400 "No valid session ID provided", as servers built
+    /// on the TypeScript SDK examples do, instead of the specified 404.
+    pub unknown_session_400: bool,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             hang_initialize: false,
             gate: None,
             fallback: None,
+            unknown_session_400: false,
         }
     }
 }
@@ -363,6 +367,10 @@ async fn post_mcp(
         let inner = state.inner.lock().unwrap();
         match &session {
             None => return (StatusCode::BAD_REQUEST, "missing session").into_response(),
+            Some(s) if !inner.sessions.contains(s) && state.config.unknown_session_400 => {
+                let e = json!({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}});
+                return (StatusCode::BAD_REQUEST, axum::Json(e)).into_response();
+            }
             Some(s) if !inner.sessions.contains(s) => {
                 return (StatusCode::NOT_FOUND, "no such session").into_response();
             }

@@ -1,0 +1,242 @@
+//! Choosing the protocol era on the first message, per the 2026-07-28 compatibility rules:
+//! ask with `server/discover`; a DiscoverResult (or a modern version error that lists
+//! 2026-07-28) means a modern server, anything else the `initialize` era, whose own
+//! transport detection then runs as before.
+//!
+//! Also the one combination the modern link does not cover: a 2026-07-28 host on an
+//! `initialize`-era server. The bridge performs the handshake upstream with what the host's
+//! `_meta` says, and answers `server/discover` from the server's `initialize` result.
+
+use super::modern::{self as link, ModernLink, Probe};
+use super::{Active, Error, Mode, Protocol, Transport};
+use crate::jsonrpc::{Kind, Message};
+use crate::modern::{self, HostIdentity};
+use serde_json::{Map, Value, json};
+use std::path::PathBuf;
+
+/// How long a remembered era is trusted before the server is asked again.
+const ERA_TTL_SECS: u64 = 7 * 24 * 3600;
+
+/// Which era each server spoke last time (`eras.json` in the config directory), so the next
+/// start goes straight there. Not a secret; losing it only costs one probe.
+#[derive(Debug, Clone)]
+pub(crate) struct EraCache {
+    file: PathBuf,
+    server: String,
+}
+
+impl EraCache {
+    pub(crate) fn new(config_dir: PathBuf, server: String) -> Self {
+        EraCache {
+            file: config_dir.join("eras.json"),
+            server,
+        }
+    }
+
+    fn read_all(&self) -> Map<String, Value> {
+        std::fs::read(&self.file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default()
+    }
+
+    /// Whether this server was found to speak only the initialize era, recently.
+    pub(crate) fn known_legacy(&self) -> bool {
+        let all = self.read_all();
+        let Some(entry) = all.get(&self.server) else {
+            return false;
+        };
+        let fresh = entry
+            .get("at")
+            .and_then(Value::as_u64)
+            .is_some_and(|at| crate::auth::now() < at + ERA_TTL_SECS);
+        fresh && entry.get("era").and_then(Value::as_str) == Some("legacy")
+    }
+
+    /// Records the era found (best effort: a failure only costs a probe next time).
+    pub(crate) fn remember(&self, era: &str) {
+        let mut all = self.read_all();
+        all.insert(
+            self.server.clone(),
+            json!({"era": era, "at": crate::auth::now()}),
+        );
+        let Some(dir) = self.file.parent() else {
+            return;
+        };
+        let tmp = dir.join(format!(".eras.{}.tmp", std::process::id()));
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&tmp, Value::Object(all).to_string()))
+            .and_then(|()| std::fs::rename(&tmp, &self.file));
+        if let Err(e) = written {
+            tracing::debug!("could not remember the protocol era: {e}");
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+impl Transport {
+    /// Tries the 2026-07-28 protocol with the first message. Returns the message back when
+    /// the `initialize`-era transports should take it.
+    pub(super) async fn connect_by_era(
+        &mut self,
+        first: Message,
+    ) -> Result<Option<Message>, Error> {
+        let sse = matches!(self.mode, Mode::SseOnly | Mode::SseFirst);
+        if self.protocol == Protocol::Legacy || sse {
+            return Ok(Some(first));
+        }
+        if self.protocol == Protocol::Auto
+            && self.era_cache.as_ref().is_some_and(EraCache::known_legacy)
+        {
+            tracing::debug!("this server spoke the initialize era last time; not probing");
+            return Ok(Some(first));
+        }
+        let is_initialize = first.method() == Some("initialize") && first.kind() == Kind::Request;
+        let host = is_initialize.then(|| HostIdentity::from_initialize(&first));
+        let modern_host = modern::modern_version_of(&first).is_some();
+        let meta = match (&host, modern_host) {
+            (Some(host), _) => host.meta(modern::MODERN_VERSION),
+            (None, true) => request_meta(&first),
+            // A legacy host that skipped initialize: nothing to translate with.
+            (None, false) => return Ok(Some(first)),
+        };
+        let probe = match link::probe(&self.shared, &meta).await {
+            Ok(probe) => probe,
+            Err(e) => {
+                self.fail_first(&first, e).await?;
+                return Ok(None);
+            }
+        };
+        if let Some(cache) = &self.era_cache {
+            cache.remember(if matches!(probe, Probe::Modern(_)) {
+                "modern"
+            } else {
+                "legacy"
+            });
+        }
+        match probe {
+            Probe::Modern(discovered) => {
+                let link = ModernLink::new(
+                    self.shared.clone(),
+                    modern::MODERN_VERSION.to_owned(),
+                    host.clone(),
+                );
+                self.active = Some(Active::Modern(link.clone()));
+                match host {
+                    Some(_) => link.answer_initialize(&first, &discovered).await,
+                    None => {
+                        tracing::info!(
+                            "the server speaks MCP {}, like the host",
+                            modern::MODERN_VERSION
+                        );
+                        link.send(first).await;
+                    }
+                }
+                Ok(None)
+            }
+            Probe::Legacy if self.protocol == Protocol::Modern => {
+                let e = Error::Refused(format!(
+                    "the server does not speak MCP {} (pinned with --protocol modern)",
+                    modern::MODERN_VERSION
+                ));
+                self.fail_first(&first, e).await?;
+                Ok(None)
+            }
+            Probe::Legacy if modern_host => {
+                self.connect_for_modern_host(first, &meta).await?;
+                Ok(None)
+            }
+            Probe::Legacy => Ok(Some(first)),
+        }
+    }
+
+    /// A 2026-07-28 host on an `initialize`-era server: the bridge initializes upstream
+    /// with the host's capabilities and identity, then handles the host's first message.
+    async fn connect_for_modern_host(
+        &mut self,
+        first: Message,
+        meta: &Map<String, Value>,
+    ) -> Result<(), Error> {
+        tracing::info!(
+            "the server speaks only the initialize era; translating for a {} host",
+            modern::MODERN_VERSION
+        );
+        let id = self.shared.internal_id("initialize");
+        let params = json!({
+            "protocolVersion": modern::LEGACY_VERSIONS[0],
+            "capabilities": meta.get(modern::META_CAPABILITIES).cloned().unwrap_or(json!({})),
+            "clientInfo": meta.get(modern::META_CLIENT_INFO).cloned()
+                .unwrap_or(json!({"name": "mcp-bridge", "version": env!("CARGO_PKG_VERSION")})),
+        });
+        let text = format!(
+            r#"{{"jsonrpc":"2.0","id":{},"method":"initialize","params":{params}}}"#,
+            id.as_json()
+        );
+        let initialize = Message::parse(&text).expect("a built initialize is a valid request");
+        self.shared.remember(&initialize);
+        let answer = self.shared.inbox.watch(&id, false);
+        self.connect(initialize).await?;
+        let reply = tokio::select! {
+            biased;
+            _ = self.shared.shutdown.cancelled() => return Ok(()),
+            reply = answer => reply.ok(),
+        };
+        let result = reply.as_ref().and_then(|r| r.field::<Value>("result"));
+        let Some(result) = result else {
+            let why = reply
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_else(|| "no answer".into());
+            return self
+                .fail_first(
+                    &first,
+                    Error::Closed(format!("the server refused initialize: {why}")),
+                )
+                .await;
+        };
+        if let (Some(Active::Streamable(s)), Some(reply)) = (&self.active, &reply) {
+            s.record_initialize_result(reply);
+        }
+        self.legacy_for_modern_host = Some(result);
+        let initialized =
+            Message::parse(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+                .expect("a literal notification parses");
+        self.shared.remember(&initialized);
+        match &self.active {
+            Some(Active::Streamable(s)) => s.send_now(initialized).await,
+            Some(Active::Sse(s)) => s.send(initialized),
+            _ => {}
+        }
+        if !self.answer_discover_locally(&first).await {
+            match &self.active {
+                Some(Active::Streamable(s)) => s.send(first),
+                Some(Active::Sse(s)) => s.send(first),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// For a 2026-07-28 host on an `initialize`-era server, `server/discover` is answered
+    /// from the server's `initialize` result. Returns true when it was.
+    pub(super) async fn answer_discover_locally(&self, msg: &Message) -> bool {
+        let (Some(initialized), Some("server/discover"), Some(id)) =
+            (&self.legacy_for_modern_host, msg.method(), msg.id())
+        else {
+            return false;
+        };
+        let result = modern::discover_result(initialized);
+        self.shared
+            .inbox
+            .deliver(Message::result_response(id, &result))
+            .await;
+        true
+    }
+}
+
+/// The `_meta` of a modern request, for the probe.
+fn request_meta(msg: &Message) -> Map<String, Value> {
+    msg.field::<Value>("params")
+        .and_then(|p| p.get("_meta").and_then(Value::as_object).cloned())
+        .unwrap_or_default()
+}

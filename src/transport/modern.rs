@@ -1,0 +1,566 @@
+//! Streamable HTTP as 2026-07-28 servers speak it, and the translation for hosts of the
+//! older, `initialize`-based era.
+//!
+//! One POST per request, with `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and the
+//! `Mcp-Param-*` headers the tool declares; no session, no GET stream, no resume. Closing an
+//! answer stream cancels the request. Tools with invalid header declarations are hidden.
+//!
+//! For a legacy host the bridge also: answers `initialize`, `ping` and `logging/setLevel`
+//! itself, adds `_meta` to every request, and turns "input required" results into ordinary
+//! requests to the host, retrying with its answers and replying under the host's own id.
+
+use super::http::{auth_required, excerpt, media_type, read_body};
+use super::stream::EventReader;
+use super::{Error, Shared};
+use crate::jsonrpc::{Id, Kind, Message};
+use crate::modern::headers::{self, ToolHeaders};
+use crate::modern::{self, HostIdentity, ProbeAnswer};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// "Input required" rounds for one request before the bridge gives up.
+const MAX_INPUT_ROUNDS: usize = 8;
+/// Largest error body read.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// What a probe with `server/discover` found.
+pub(crate) enum Probe {
+    Modern(Value),
+    Legacy,
+}
+
+/// Asks the server whether it speaks 2026-07-28, with `meta` as the request's `_meta`.
+/// Authorization challenges are handled like any request's.
+pub(crate) async fn probe(shared: &Arc<Shared>, meta: &Map<String, Value>) -> Result<Probe, Error> {
+    let version = meta
+        .get(modern::META_VERSION)
+        .and_then(Value::as_str)
+        .unwrap_or(modern::MODERN_VERSION)
+        .to_owned();
+    // A server may refuse the first attempt with "unsupported version" even for a version it
+    // lists; one retry settles it.
+    for _ in 0..2 {
+        let request = modern::discover_request(&shared.internal_id("discover"), meta);
+        let (status, reply) = post_plain(shared, &request, &version).await?;
+        match modern::classify_probe(status, reply.as_ref()) {
+            ProbeAnswer::Modern(result) => return Ok(Probe::Modern(result)),
+            ProbeAnswer::Retry(v) if v == version => continue,
+            ProbeAnswer::Retry(_) | ProbeAnswer::Legacy => return Ok(Probe::Legacy),
+        }
+    }
+    Ok(Probe::Legacy)
+}
+
+/// POSTs one request and returns the status and the JSON-RPC answer, if there was one.
+async fn post_plain(
+    shared: &Arc<Shared>,
+    request: &Message,
+    version: &str,
+) -> Result<(u16, Option<Value>), Error> {
+    let mut rounds = 0;
+    loop {
+        shared.http.prepare().await;
+        let sent = shared.http.token();
+        let resp = modern_post(shared, request, version, &[])
+            .send()
+            .await
+            .map_err(Error::from_reqwest)?;
+        let status = resp.status().as_u16();
+        if status == 401 || status == 403 {
+            let e = auth_required(&resp);
+            if shared.http.reauthorize(&e, sent, &mut rounds).await? {
+                continue;
+            }
+            return Err(e);
+        }
+        let media = media_type(&resp);
+        let reply = if media == "text/event-stream" {
+            first_response(resp, shared.http.max_message).await
+        } else {
+            let body = read_body(resp, shared.http.max_message)
+                .await
+                .unwrap_or_default();
+            serde_json::from_slice::<Value>(&body).ok()
+        };
+        return Ok((status, reply));
+    }
+}
+
+/// The first response message on an event stream (for the probe).
+async fn first_response(resp: reqwest::Response, limit: usize) -> Option<Value> {
+    let mut events = EventReader::new(resp, limit);
+    while let Ok(Some(event)) = events.next_event().await {
+        if let Ok(v) = serde_json::from_str::<Value>(&event.data)
+            && (v.get("result").is_some() || v.get("error").is_some())
+        {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// A POST of a modern request with every header the body implies.
+fn modern_post(
+    shared: &Shared,
+    request: &Message,
+    version: &str,
+    params: &[(String, String)],
+) -> reqwest::RequestBuilder {
+    let method = request.method().unwrap_or_default();
+    let mut req = shared
+        .http
+        .post_json(&shared.http.url, request.as_str().to_owned())
+        .header("mcp-protocol-version", version)
+        .header("mcp-method", method);
+    let body_params: Option<Value> = request.field("params");
+    if let Some(name) = headers::name_of(method, body_params.as_ref()) {
+        req = req.header("mcp-name", headers::encode_value(&name));
+    }
+    for (name, value) in params {
+        req = req.header(name.as_str(), value.as_str());
+    }
+    req
+}
+
+/// A connection to a modern server.
+pub(crate) struct ModernLink {
+    shared: Arc<Shared>,
+    version: String,
+    /// Set when the host speaks the legacy protocol: the bridge translates.
+    host: Mutex<Option<HostIdentity>>,
+    tools: ToolHeaders,
+    /// Host requests in flight, to cancel by closing their stream.
+    in_flight: Mutex<HashMap<Id, CancellationToken>>,
+    /// The bridge's own requests to the host (input requests), waiting for answers.
+    asked: Mutex<HashMap<Id, oneshot::Sender<Message>>>,
+    tasks: TaskTracker,
+}
+
+impl ModernLink {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        version: String,
+        host: Option<HostIdentity>,
+    ) -> Arc<Self> {
+        Arc::new(ModernLink {
+            shared,
+            version,
+            host: Mutex::new(host),
+            tools: ToolHeaders::default(),
+            in_flight: Mutex::new(HashMap::new()),
+            asked: Mutex::new(HashMap::new()),
+            tasks: TaskTracker::new(),
+        })
+    }
+
+    fn legacy_host(&self) -> bool {
+        self.host
+            .lock()
+            .expect("host lock is never poisoned")
+            .is_some()
+    }
+
+    /// Answers a legacy host's `initialize` from the server's DiscoverResult.
+    pub(crate) async fn answer_initialize(&self, msg: &Message, discovered: &Value) {
+        let Some(id) = msg.id() else { return };
+        let host = self
+            .host
+            .lock()
+            .expect("host lock is never poisoned")
+            .clone();
+        let Some(host) = host else { return };
+        let name = self
+            .shared
+            .http
+            .url
+            .host_str()
+            .unwrap_or("mcp-server")
+            .to_owned();
+        let result = modern::initialize_result(discovered, &host, &name);
+        tracing::info!(
+            "the server speaks MCP {}; translating for a host that speaks {}",
+            self.version,
+            host.requested_version
+        );
+        self.shared
+            .inbox
+            .deliver(Message::result_response(id, &result))
+            .await;
+    }
+
+    /// Handles one message from the host.
+    pub(crate) async fn send(self: &Arc<Self>, msg: Message) {
+        if msg.is_response() {
+            // Only answers to the bridge's own input requests; a modern server takes none.
+            let waiter = msg.id().and_then(|id| {
+                self.asked
+                    .lock()
+                    .expect("asked lock is never poisoned")
+                    .remove(id)
+            });
+            match waiter {
+                Some(tx) => {
+                    let _ = tx.send(msg);
+                }
+                None => {
+                    tracing::debug!(id = ?msg.id(), "dropping a response: a 2026-07-28 server takes none")
+                }
+            }
+            return;
+        }
+        let method = msg.method().unwrap_or_default().to_owned();
+        if msg.kind() == Kind::Notification {
+            if method == "notifications/cancelled" {
+                self.cancel(&msg);
+            } else {
+                tracing::debug!(
+                    method,
+                    "not forwarding a notification: a 2026-07-28 server takes none over HTTP"
+                );
+            }
+            return;
+        }
+        if self.legacy_host() && self.answer_locally(&msg, &method).await {
+            return;
+        }
+        let me = self.clone();
+        self.tasks.spawn(async move { me.exchange(msg).await });
+    }
+
+    /// The legacy requests that have no modern counterpart. Returns true when answered.
+    async fn answer_locally(&self, msg: &Message, method: &str) -> bool {
+        let id = msg.id().expect("requests have ids");
+        let result = match method {
+            "ping" | "resources/subscribe" | "resources/unsubscribe" => json!({}),
+            "logging/setLevel" => {
+                let level = msg
+                    .field::<Value>("params")
+                    .and_then(|p| p.get("level")?.as_str().map(str::to_owned));
+                if let Some(host) = self
+                    .host
+                    .lock()
+                    .expect("host lock is never poisoned")
+                    .as_mut()
+                {
+                    host.set_log_level(level);
+                }
+                json!({})
+            }
+            "initialize" => {
+                // A second initialize (a host reconnecting): the same answer as the first.
+                let e = Error::Protocol("the session is already initialized".into());
+                self.shared.inbox.fail(id, &e).await;
+                return true;
+            }
+            _ => return false,
+        };
+        self.shared
+            .inbox
+            .deliver(Message::result_response(id, &result))
+            .await;
+        true
+    }
+
+    fn cancel(&self, msg: &Message) {
+        let params: Option<Value> = msg.field("params");
+        let Some(request_id) = params.and_then(|p| p.get("requestId").cloned()) else {
+            return;
+        };
+        let key =
+            Message::parse(&json!({"jsonrpc":"2.0","id":request_id,"result":{}}).to_string()).ok();
+        let token = key.as_ref().and_then(Message::id).and_then(|id| {
+            self.in_flight
+                .lock()
+                .expect("in-flight lock is never poisoned")
+                .get(id)
+                .cloned()
+        });
+        if let Some(token) = token {
+            tracing::debug!("cancelling a request by closing its stream");
+            token.cancel();
+        }
+    }
+
+    /// Sends one host request, running "input required" rounds for a legacy host, and
+    /// delivers exactly one answer under the host's id.
+    async fn exchange(self: Arc<Self>, msg: Message) {
+        let host_id = msg.id().expect("requests have ids").clone();
+        let cancel = CancellationToken::new();
+        self.in_flight
+            .lock()
+            .expect("in-flight lock is never poisoned")
+            .insert(host_id.clone(), cancel.clone());
+        let answer = self.answer(&msg, &cancel).await;
+        self.in_flight
+            .lock()
+            .expect("in-flight lock is never poisoned")
+            .remove(&host_id);
+        let answer = match answer {
+            Ok(answer) => self.filter_tools(&msg, answer),
+            Err(e) => Message::error_response(&host_id, e.code(), &e.to_string()),
+        };
+        let answer = if answer.id() == Some(&host_id) {
+            answer
+        } else {
+            answer.with_id(&host_id)
+        };
+        self.shared.inbox.deliver(answer).await;
+    }
+
+    async fn answer(&self, msg: &Message, cancel: &CancellationToken) -> Result<Message, Error> {
+        let host = self
+            .host
+            .lock()
+            .expect("host lock is never poisoned")
+            .clone();
+        let method = msg.method().unwrap_or_default();
+        let original = match &host {
+            Some(host) => modern::with_meta(msg, &host.meta(&self.version)),
+            None => msg.clone(),
+        };
+        let param_headers = self.param_headers(&original)?;
+        let mut request = original.clone();
+        for _ in 0..MAX_INPUT_ROUNDS {
+            let answer = self.round_trip(&request, &param_headers, cancel).await?;
+            let ir = (host.is_some() && modern::MRTR_METHODS.contains(&method))
+                .then(|| answer.field::<Value>("result"))
+                .flatten()
+                .and_then(|r| modern::input_required(&r));
+            let Some(ir) = ir else { return Ok(answer) };
+            let responses = self.ask_host(ir.requests, cancel).await?;
+            request = modern::retry_request(
+                &original,
+                &self.shared.internal_id("retry"),
+                responses,
+                ir.state.as_ref(),
+            );
+        }
+        Err(Error::Protocol(format!(
+            "the server asked for input more than {MAX_INPUT_ROUNDS} times"
+        )))
+    }
+
+    /// The `Mcp-Param-*` headers for a tool call; a call to a hidden tool is refused.
+    fn param_headers(&self, request: &Message) -> Result<Vec<(String, String)>, Error> {
+        if request.method() != Some("tools/call") {
+            return Ok(Vec::new());
+        }
+        let params: Value = request.field("params").unwrap_or(Value::Null);
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        self.tools
+            .headers_for(name, params.get("arguments"))
+            .map_err(Error::Refused)
+    }
+
+    /// Hides tools with invalid header declarations from a `tools/list` answer.
+    fn filter_tools(&self, request: &Message, answer: Message) -> Message {
+        if request.method() != Some("tools/list") || answer.kind() != Kind::Result {
+            return answer;
+        }
+        let Some(result) = answer.field::<Value>("result") else {
+            return answer;
+        };
+        match self.tools.filter_list(&result) {
+            Some(filtered) => {
+                Message::result_response(answer.id().expect("results have ids"), &filtered)
+            }
+            None => answer,
+        }
+    }
+
+    /// Sends the input requests to the host and collects its answers.
+    async fn ask_host(
+        &self,
+        requests: Map<String, Value>,
+        cancel: &CancellationToken,
+    ) -> Result<Map<String, Value>, Error> {
+        let mut pending = Vec::new();
+        for (key, request) in requests {
+            let method = request
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let mut params = request.get("params").cloned().unwrap_or(json!({}));
+            if method == "elicitation/create"
+                && params.get("mode").and_then(Value::as_str) == Some("url")
+                && params.get("elicitationId").is_none()
+            {
+                // Older hosts require an id for URL elicitations; the server has none to give.
+                params["elicitationId"] = json!(format!(
+                    "mcp-bridge-{}",
+                    self.shared.internal_id("elicitation")
+                ));
+            }
+            let id = self.shared.internal_id("input");
+            let (tx, rx) = oneshot::channel();
+            self.asked
+                .lock()
+                .expect("asked lock is never poisoned")
+                .insert(id.clone(), tx);
+            let text = format!(
+                r#"{{"jsonrpc":"2.0","id":{},"method":{},"params":{}}}"#,
+                id.as_json(),
+                json!(method),
+                params
+            );
+            let ask = Message::parse(&text).expect("an input request is a valid request");
+            self.shared.inbox.deliver(ask).await;
+            pending.push((key, id, rx));
+        }
+        let mut responses = Map::new();
+        for (key, id, rx) in pending {
+            let reply = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Err(Error::Closed("the request was cancelled".into())),
+                _ = self.shared.shutdown.cancelled() => Err(Error::Closed("the bridge is shutting down".into())),
+                r = rx => r.map_err(|_| Error::Closed("the host did not answer".into())),
+            };
+            let reply = match reply {
+                Ok(reply) => reply,
+                Err(e) => {
+                    self.asked
+                        .lock()
+                        .expect("asked lock is never poisoned")
+                        .remove(&id);
+                    return Err(e);
+                }
+            };
+            match reply.field::<Value>("result") {
+                Some(result) => {
+                    responses.insert(key, result);
+                }
+                None => {
+                    let error = reply
+                        .field::<Value>("error")
+                        .map(|e| e.to_string())
+                        .unwrap_or_default();
+                    return Err(Error::Closed(format!(
+                        "the host could not provide the input the server asked for: {error}"
+                    )));
+                }
+            }
+        }
+        Ok(responses)
+    }
+
+    /// One POST and its answer: JSON, or an event stream whose notifications go to the host.
+    async fn round_trip(
+        &self,
+        request: &Message,
+        params: &[(String, String)],
+        cancel: &CancellationToken,
+    ) -> Result<Message, Error> {
+        let id = request.id().expect("requests have ids").clone();
+        let mut rounds = 0;
+        loop {
+            self.shared.http.prepare().await;
+            let sent = self.shared.http.token();
+            tracing::debug!(method = request.method(), id = %id, "POST (2026-07-28)");
+            let resp = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err(Error::Closed("the request was cancelled".into())),
+                _ = self.shared.shutdown.cancelled() => return Err(Error::Closed("the bridge is shutting down".into())),
+                r = modern_post(&self.shared, request, &self.version, params).send() => r.map_err(Error::from_reqwest)?,
+            };
+            let status = resp.status();
+            if status.as_u16() == 401 || status.as_u16() == 403 {
+                let e = auth_required(&resp);
+                if self.shared.http.reauthorize(&e, sent, &mut rounds).await? {
+                    continue;
+                }
+                return Err(e);
+            }
+            if media_type(&resp) == "text/event-stream" && status.is_success() {
+                return self.read_stream(resp, &id, cancel).await;
+            }
+            let body = read_body(
+                resp,
+                if status.is_success() {
+                    self.shared.http.max_message
+                } else {
+                    ERROR_BODY_LIMIT
+                },
+            )
+            .await?;
+            let text = String::from_utf8_lossy(&body);
+            return match Message::parse(&text) {
+                Ok(answer)
+                    if answer.is_response()
+                        && (answer.id() == Some(&id) || answer.id().is_some_and(Id::is_null)) =>
+                {
+                    Ok(answer.with_id(&id))
+                }
+                _ if status.is_success() => Err(Error::Protocol(
+                    "the reply did not answer the request".into(),
+                )),
+                _ => Err(Error::Status {
+                    status: status.as_u16(),
+                    body: excerpt(&body),
+                }),
+            };
+        }
+    }
+
+    /// Reads an answer stream: notifications go to the host, the response comes back. A
+    /// stream that ends without one loses the request (modern servers do not resume).
+    async fn read_stream(
+        &self,
+        resp: reqwest::Response,
+        id: &Id,
+        cancel: &CancellationToken,
+    ) -> Result<Message, Error> {
+        let mut events = EventReader::new(resp, self.shared.http.max_message);
+        loop {
+            let event = tokio::select! {
+                biased;
+                // Dropping the stream is how a modern client cancels.
+                _ = cancel.cancelled() => return Err(Error::Closed("the request was cancelled".into())),
+                _ = self.shared.shutdown.cancelled() => return Err(Error::Closed("the bridge is shutting down".into())),
+                e = events.next_event() => e?,
+            };
+            let Some(event) = event else {
+                return Err(Error::Closed(
+                    "the server closed the stream before answering".into(),
+                ));
+            };
+            if event.data.is_empty() || event.kind() != "message" {
+                continue;
+            }
+            match Message::parse(&event.data) {
+                Ok(m) if m.is_response() && m.id() == Some(id) => return Ok(m),
+                Ok(m) if m.is_response() => {
+                    tracing::debug!(id = ?m.id(), "dropping an answer for another request")
+                }
+                Ok(m) if m.kind() == Kind::Request => {
+                    tracing::warn!(
+                        method = m.method(),
+                        "a 2026-07-28 server sent a request on an answer stream; ignoring it"
+                    );
+                }
+                Ok(m) => self.shared.inbox.deliver(m).await,
+                Err(e) => tracing::warn!("dropping an invalid event from the server: {e}"),
+            }
+        }
+    }
+
+    /// Ends the connection: stops every request in flight.
+    pub(crate) fn close(&self) {
+        self.tasks.close();
+        for token in self
+            .in_flight
+            .lock()
+            .expect("in-flight lock is never poisoned")
+            .values()
+        {
+            token.cancel();
+        }
+    }
+}
