@@ -113,6 +113,21 @@ const SCENARIOS = {
   'auth/offline-access-scope': {},
   'auth/offline-access-not-supported': {},
   'auth/authorization-server-migration': {},
+
+  // --- 2026-07-28 servers. The host (TS SDK 1.x) speaks 2025-11-25; the bridge translates:
+  // it probes with server/discover, answers initialize itself, adds _meta and the headers.
+  // The first POST is refused with -32022; the bridge retries the probe once.
+  'request-metadata': {},
+  // input_required results become elicitation/create requests to the host; the bridge
+  // retries with inputResponses, the exact requestState and a new id.
+  'sep-2322-client-request-state': { capabilities: ELICITATION_WITH_DEFAULTS },
+  'http-standard-headers': {},
+  // Both tools with the scenario's own arguments (values that need base64, a null).
+  'http-custom-headers': { run: callToolsFromContext },
+  // The bridge hides the ten tools with invalid x-mcp-header declarations.
+  'http-invalid-tool-headers': {},
+  // Its server cannot answer tools/call; listing is what is checked (no $ref fetched).
+  'json-schema-ref-no-deref': { run: listOnly },
 };
 
 const DEFAULT_SCENARIO = { capabilities: ELICITATION_WITH_DEFAULTS };
@@ -171,6 +186,25 @@ async function listAndCallAll(host) {
     );
     log(`called ${tool.name}(${JSON.stringify(args)}) -> ${JSON.stringify(result).slice(0, 300)}`);
   }
+}
+
+/** Lists the tools, then calls exactly the tools and arguments the scenario gives. */
+async function callToolsFromContext(host, context) {
+  await withTimeout(host.client.listTools(), CALL_TIMEOUT_MS, 'tools/list');
+  for (const call of context.toolCalls ?? []) {
+    await withTimeout(
+      host.client.callTool({ name: call.name, arguments: call.arguments }, undefined, { timeout: CALL_TIMEOUT_MS }),
+      CALL_TIMEOUT_MS + 1_000,
+      `tools/call ${call.name}`,
+    );
+    log(`called ${call.name} with the scenario's arguments`);
+  }
+}
+
+/** Lists the tools and nothing else. */
+async function listOnly(host) {
+  const { tools } = await withTimeout(host.client.listTools(), CALL_TIMEOUT_MS, 'tools/list');
+  log(`tools: ${tools.map((t) => t.name).join(', ') || '(none)'}`);
 }
 
 /** Calls json_schema_echo with json_schema_2020_12_tool's raw inputSchema. */
