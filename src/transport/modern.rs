@@ -137,7 +137,21 @@ pub(crate) struct ModernLink {
     in_flight: Mutex<HashMap<Id, CancellationToken>>,
     /// The bridge's own requests to the host (input requests), waiting for answers.
     asked: Mutex<HashMap<Id, oneshot::Sender<Message>>>,
+    /// The legacy host's notification subscriptions, served by one `subscriptions/listen`.
+    listen: Mutex<Listen>,
     tasks: TaskTracker,
+}
+
+/// What a legacy host subscribed to, and the listen stream serving it.
+#[derive(Default)]
+struct Listen {
+    /// The server's capabilities, from `server/discover`: which list-changed notifications it
+    /// offers, and whether it takes resource subscriptions.
+    capabilities: Value,
+    /// URIs from the host's `resources/subscribe`.
+    resources: std::collections::BTreeSet<String>,
+    /// Cancels the current listen stream.
+    current: Option<CancellationToken>,
 }
 
 impl ModernLink {
@@ -153,6 +167,7 @@ impl ModernLink {
             tools: ToolHeaders::default(),
             in_flight: Mutex::new(HashMap::new()),
             asked: Mutex::new(HashMap::new()),
+            listen: Mutex::new(Listen::default()),
             tasks: TaskTracker::new(),
         })
     }
@@ -181,6 +196,10 @@ impl ModernLink {
             .unwrap_or("mcp-server")
             .to_owned();
         let result = modern::initialize_result(discovered, &host, &name);
+        self.listen
+            .lock()
+            .expect("listen lock is never poisoned")
+            .capabilities = discovered.get("capabilities").cloned().unwrap_or(json!({}));
         tracing::info!(
             "the server speaks MCP {}; translating for a host that speaks {}",
             self.version,
@@ -190,6 +209,91 @@ impl ModernLink {
             .inbox
             .deliver(Message::result_response(id, &result))
             .await;
+    }
+
+    /// (Re)opens the `subscriptions/listen` stream that stands in for a legacy host's GET
+    /// stream: the list-changed notifications the server offers, and the resources the host
+    /// subscribed to. With nothing to listen for, no stream is kept.
+    fn relisten(self: &Arc<Self>) {
+        let (filter, token) = {
+            let mut listen = self.listen.lock().expect("listen lock is never poisoned");
+            if let Some(old) = listen.current.take() {
+                old.cancel();
+            }
+            let caps = &listen.capabilities;
+            let offers = |kind: &str| {
+                caps.pointer(&format!("/{kind}/listChanged"))
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            };
+            let mut filter = Map::new();
+            for (kind, key) in [
+                ("tools", "toolsListChanged"),
+                ("prompts", "promptsListChanged"),
+                ("resources", "resourcesListChanged"),
+            ] {
+                if offers(kind) {
+                    filter.insert(key.into(), json!(true));
+                }
+            }
+            if !listen.resources.is_empty() {
+                filter.insert(
+                    "resourceSubscriptions".into(),
+                    json!(listen.resources.iter().collect::<Vec<_>>()),
+                );
+            }
+            if filter.is_empty() {
+                return;
+            }
+            let token = CancellationToken::new();
+            listen.current = Some(token.clone());
+            (filter, token)
+        };
+        let me = self.clone();
+        self.tasks
+            .spawn(async move { me.listen(filter, token).await });
+    }
+
+    /// Keeps one listen stream open; its notifications go to the host.
+    async fn listen(&self, filter: Map<String, Value>, token: CancellationToken) {
+        let Some(host) = self
+            .host
+            .lock()
+            .expect("host lock is never poisoned")
+            .clone()
+        else {
+            return;
+        };
+        let mut cursor = super::stream::Cursor::default();
+        loop {
+            let id = self.shared.internal_id("listen");
+            let params = json!({"notifications": filter, "_meta": host.meta(&self.version)});
+            let text = format!(
+                r#"{{"jsonrpc":"2.0","id":{},"method":"subscriptions/listen","params":{params}}}"#,
+                id.as_json()
+            );
+            let request = Message::parse(&text).expect("a listen request is a valid request");
+            match self.round_trip(&request, &[], &token).await {
+                Ok(_) => return tracing::debug!("the server ended the subscription"),
+                Err(e) if token.is_cancelled() || self.shared.shutdown.is_cancelled() => {
+                    return tracing::debug!("subscription closed: {e}");
+                }
+                Err(Error::Status {
+                    status: 404 | 405, ..
+                }) => {
+                    return tracing::info!(
+                        "the server offers no subscriptions; list changes will not be announced"
+                    );
+                }
+                Err(e) => tracing::debug!("subscription stream ended ({e}); listening again"),
+            }
+            cursor.failures += 1;
+            tokio::select! {
+                _ = token.cancelled() => return,
+                _ = self.shared.shutdown.cancelled() => return,
+                _ = tokio::time::sleep(cursor.delay()) => {}
+            }
+        }
     }
 
     /// Handles one message from the host.
@@ -216,6 +320,9 @@ impl ModernLink {
         if msg.kind() == Kind::Notification {
             if method == "notifications/cancelled" {
                 self.cancel(&msg);
+            } else if method == "notifications/initialized" && self.legacy_host() {
+                // Where a legacy session would open its GET stream.
+                self.relisten();
             } else {
                 tracing::debug!(
                     method,
@@ -232,10 +339,25 @@ impl ModernLink {
     }
 
     /// The legacy requests that have no modern counterpart. Returns true when answered.
-    async fn answer_locally(&self, msg: &Message, method: &str) -> bool {
+    async fn answer_locally(self: &Arc<Self>, msg: &Message, method: &str) -> bool {
         let id = msg.id().expect("requests have ids");
         let result = match method {
-            "ping" | "resources/subscribe" | "resources/unsubscribe" => json!({}),
+            "ping" => json!({}),
+            "resources/subscribe" | "resources/unsubscribe" => {
+                let uri = msg
+                    .field::<Value>("params")
+                    .and_then(|p| p.get("uri")?.as_str().map(str::to_owned));
+                if let Some(uri) = uri {
+                    let mut listen = self.listen.lock().expect("listen lock is never poisoned");
+                    if method == "resources/subscribe" {
+                        listen.resources.insert(uri);
+                    } else {
+                        listen.resources.remove(&uri);
+                    }
+                }
+                self.relisten();
+                json!({})
+            }
             "logging/setLevel" => {
                 let level = msg
                     .field::<Value>("params")
@@ -545,6 +667,9 @@ impl ModernLink {
                         "a 2026-07-28 server sent a request on an answer stream; ignoring it"
                     );
                 }
+                Ok(m) if m.method() == Some("notifications/subscriptions/acknowledged") => {
+                    tracing::debug!("subscription acknowledged");
+                }
                 Ok(m) => self.shared.inbox.deliver(m).await,
                 Err(e) => tracing::warn!("dropping an invalid event from the server: {e}"),
             }
@@ -554,6 +679,15 @@ impl ModernLink {
     /// Ends the connection: stops every request in flight.
     pub(crate) fn close(&self) {
         self.tasks.close();
+        if let Some(token) = self
+            .listen
+            .lock()
+            .expect("listen lock is never poisoned")
+            .current
+            .take()
+        {
+            token.cancel();
+        }
         for token in self
             .in_flight
             .lock()
