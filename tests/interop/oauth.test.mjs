@@ -356,8 +356,43 @@ describe('TS SDK OAuth demo: concurrency and shutdown', { timeout: 6 * TEST_TIME
     t.diagnostic(`login and calls in ${usedMs} ms, exit ${exitMs} ms after stdin closed, browser command still running (total ${Date.now() - started} ms)`);
   });
 
-  for (const browserMode of ['ignore', 'hang']) {
-    test(`host closes stdin while the login is pending (browser ${browserMode === 'ignore' ? 'never opens the URL' : 'never returns'}): prompt exit, callback port freed`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  test('the usual callback port is busy: the login uses another port (the demo AS checks redirect_uri)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const s = scratch(t);
+    // Learn the port the bridge uses for this server, then forget the tokens.
+    await useServer(peer, s, { label: 'first login' });
+    const usual = callbackPort(s.launches()[0].url);
+    const logout = await runBridge(['logout', '--store', 'file', peer.url], s.env());
+    assert.equal(logout.code, 0, `logout exited ${logout.code}\nstderr:\n${logout.stderr}`);
+
+    const squatter = net.createServer((sock) => sock.destroy());
+    await new Promise((resolve, reject) => {
+      squatter.once('error', reject);
+      squatter.listen(usual, '127.0.0.1', resolve);
+    });
+    t.after(() => squatter.close());
+    await useServer(peer, s, { label: 'login with the usual port busy' });
+    const launches = s.launches();
+    assert.equal(launches.length, 2, `expected a second login: ${JSON.stringify(launches)}`);
+    const other = callbackPort(launches[1].url);
+    assert.notEqual(other, usual, 'the bridge sent the busy port as redirect_uri');
+  });
+
+  // [browser mode, how the host ends the bridge, known bridge bug (node:test todo) or undefined]
+  const endings = [
+    ['ignore', 'stdin'],
+    ['hang', 'stdin'],
+    [
+      'ignore',
+      'SIGTERM',
+      'KNOWN BUG: on SIGTERM/SIGINT the login listener closes at once, but the request waiting for the ' +
+        'login is not failed; the bridge waits its full 5 s drain, then answers -32000 "shutting down" ' +
+        '(stdin EOF fails it at once with "login cancelled")',
+    ],
+  ];
+  for (const [browserMode, ending, todo] of endings) {
+    const how = ending === 'stdin' ? 'host closes stdin' : 'host sends SIGTERM';
+    const browserText = browserMode === 'ignore' ? 'never opens the URL' : 'never returns';
+    test(`${how} while the login is pending (browser ${browserText}): prompt exit, callback port freed`, { timeout: TEST_TIMEOUT_MS, todo }, async (t) => {
       requireBridge();
       const s = scratch(t);
       const home = path.join(s.dir, 'home');
@@ -413,19 +448,24 @@ describe('TS SDK OAuth demo: concurrency and shutdown', { timeout: 6 * TEST_TIME
       assert.ok(await canConnect(port), `nothing listens on the callback port ${port} while the login is pending`);
 
       const closedAt = Date.now();
-      child.stdin.end();
+      if (ending === 'stdin') child.stdin.end();
+      else child.kill('SIGTERM');
       const status = await Promise.race([exit, new Promise((r) => setTimeout(() => r(null), 10_000).unref())]);
-      if (!status) fail('the bridge was still running 10 s after stdin closed');
+      if (!status) fail(`the bridge was still running 10 s after the ${ending === 'stdin' ? 'stdin EOF' : 'SIGTERM'}`);
       const ms = status.at - closedAt;
-      t.diagnostic(`bridge exited ${JSON.stringify({ code: status.code, signal: status.signal })} ${ms} ms after stdin closed`);
-      if (ms > 5_000) fail(`the bridge took ${ms} ms to exit after stdin closed (want a few seconds at most)`);
+      t.diagnostic(`bridge exited ${JSON.stringify({ code: status.code, signal: status.signal })} ${ms} ms after the ${ending === 'stdin' ? 'stdin EOF' : 'SIGTERM'}`);
+      if (ms > 5_000) fail(`the bridge took ${ms} ms to exit (want a few seconds at most)`);
       assert.equal(status.signal, null, `the bridge died of ${status.signal}`);
-      assert.equal(status.code, 0, `exit code ${status.code} on stdin EOF (documented: 0 for a clean shutdown)\n${stderr}`);
+      assert.equal(status.code, 0, `exit code ${status.code} (documented: 0 for a clean shutdown on stdin EOF or SIGTERM)\n${stderr}`);
       assert.ok(await canBind(port), `callback port ${port} is still in use after the bridge exited`);
-      for (const line of stdout.split('\n').filter(Boolean)) {
+      const answers = stdout.split('\n').filter(Boolean).map((line) => {
         const msg = JSON.parse(line);
         assert.equal(msg.jsonrpc, '2.0', `non-JSON-RPC line on stdout: ${line}`);
-      }
+        return msg;
+      });
+      // The pending initialize still gets an answer: an error, since the login never finished.
+      const answer = answers.find((m) => m.id === 1);
+      assert.ok(answer?.error, `the pending initialize was not answered with an error: ${stdout}`);
     });
   }
 });
