@@ -5,6 +5,7 @@ mod auth;
 mod invariants;
 mod keyring;
 mod legacy;
+mod modern;
 mod options;
 mod streamable;
 mod support;

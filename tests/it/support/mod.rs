@@ -1,6 +1,7 @@
 //! Test support: the mock server and a handle on a running bridge process.
 
 pub mod mock;
+pub mod modern_mock;
 pub mod oauth;
 
 use serde_json::{Value, json};
