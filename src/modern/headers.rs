@@ -220,6 +220,14 @@ impl ToolHeaders {
         Some(out)
     }
 
+    /// Whether a `tools/list` answer has named `tool` (valid or not).
+    pub(crate) fn knows(&self, tool: &str) -> bool {
+        self.tools
+            .lock()
+            .expect("tool cache lock is never poisoned")
+            .contains_key(tool)
+    }
+
     /// The headers for a call of `tool`, or why the call must not be made.
     pub(crate) fn headers_for(
         &self,
@@ -313,6 +321,7 @@ mod tests {
             vec![("Mcp-Param-Region".into(), "x".into())]
         );
         assert!(cache.headers_for("bad", None).is_err());
+        assert!(cache.knows("ok") && cache.knows("bad") && !cache.knows("unknown"));
         assert_eq!(cache.headers_for("unknown", None).unwrap(), vec![]);
         assert!(
             cache

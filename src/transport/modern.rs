@@ -26,6 +26,8 @@ use tokio_util::task::TaskTracker;
 const MAX_INPUT_ROUNDS: usize = 8;
 /// Largest error body read.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// Pages of `tools/list` the bridge reads on its own to learn tool schemas.
+const MAX_LIST_PAGES: usize = 32;
 
 /// What a probe with `server/discover` found.
 pub(crate) enum Probe {
@@ -444,7 +446,7 @@ impl ModernLink {
             Some(host) => modern::with_meta(msg, &host.meta(&self.version)),
             None => msg.clone(),
         };
-        let param_headers = self.param_headers(&original)?;
+        let param_headers = self.param_headers(&original, cancel).await?;
         let mut request = original.clone();
         for _ in 0..MAX_INPUT_ROUNDS {
             let answer = self.round_trip(&request, &param_headers, cancel).await?;
@@ -466,8 +468,14 @@ impl ModernLink {
         )))
     }
 
-    /// The `Mcp-Param-*` headers for a tool call; a call to a hidden tool is refused.
-    fn param_headers(&self, request: &Message) -> Result<Vec<(String, String)>, Error> {
+    /// The `Mcp-Param-*` headers for a tool call; a call to a hidden tool is refused. A tool
+    /// the bridge has not seen in a list yet (the host kept its list from an earlier
+    /// session) has its schema fetched first.
+    async fn param_headers(
+        &self,
+        request: &Message,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(String, String)>, Error> {
         if request.method() != Some("tools/call") {
             return Ok(Vec::new());
         }
@@ -476,9 +484,54 @@ impl ModernLink {
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        if !self.tools.knows(name) {
+            self.list_tools(&params, cancel).await;
+        }
         self.tools
             .headers_for(name, params.get("arguments"))
             .map_err(Error::Refused)
+    }
+
+    /// Lists the server's tools (every page) into the schema cache, with the protocol keys of
+    /// `params._meta`. Best effort: on failure the call goes out without `Mcp-Param-*`
+    /// headers and the server decides.
+    async fn list_tools(&self, params: &Value, cancel: &CancellationToken) {
+        let meta: Map<String, Value> = params
+            .get("_meta")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| k.starts_with("io.modelcontextprotocol/"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut cursor: Option<Value> = None;
+        for _ in 0..MAX_LIST_PAGES {
+            let mut list_params = json!({ "_meta": meta });
+            if let Some(cursor) = &cursor {
+                list_params["cursor"] = cursor.clone();
+            }
+            let text = format!(
+                r#"{{"jsonrpc":"2.0","id":{},"method":"tools/list","params":{list_params}}}"#,
+                self.shared.internal_id("tools").as_json()
+            );
+            let request = Message::parse(&text).expect("a built tools/list is a valid request");
+            tracing::debug!("listing tools to learn their header declarations");
+            let result = match self.round_trip(&request, &[], cancel).await {
+                Ok(answer) => answer.field::<Value>("result"),
+                Err(e) => {
+                    tracing::debug!("could not list the tools: {e}");
+                    return;
+                }
+            };
+            let Some(result) = result else { return };
+            self.tools.filter_list(&result);
+            cursor = result.get("nextCursor").filter(|c| !c.is_null()).cloned();
+            if cursor.is_none() {
+                return;
+            }
+        }
     }
 
     /// Hides tools with invalid header declarations from a `tools/list` answer.

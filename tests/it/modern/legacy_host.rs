@@ -137,6 +137,48 @@ async fn tool_calls_carry_param_headers() {
     bridge.finish().await;
 }
 
+/// A host that calls a tool without listing first (it kept the list from an earlier
+/// session) still cannot call a hidden tool, and still gets the tool's `Mcp-Param-*`
+/// headers: on a cache miss the bridge lists the tools itself, every page, with the host's
+/// `_meta`, once.
+#[tokio::test]
+async fn calls_without_a_list_still_carry_headers() {
+    let server = ModernMock::start(Config {
+        paginate: true,
+        ..Config::default()
+    })
+    .await;
+    let (mut bridge, _) = legacy_host_on(&server).await;
+    // `broken` is on the second page: refusing it means every page was read.
+    bridge.send(call(1, "broken", json!({}))).await;
+    let (refused, _) = bridge.recv_answer(json!(1)).await;
+    assert!(refused.get("error").is_some(), "{refused}");
+    assert!(server.tool_calls("broken").is_empty());
+
+    let args = json!({"text": "t", "region": "ap-south-1"});
+    bridge.send(call(2, "echo", args)).await;
+    let (answer, _) = bridge.recv_answer(json!(2)).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "t", "{answer}");
+    let calls = server.tool_calls("echo");
+    assert_eq!(calls[0].header("mcp-param-region"), Some("ap-south-1"));
+
+    assert_eq!(
+        server.methods(),
+        ["server/discover", "tools/list", "tools/list", "tools/call"]
+    );
+    let lists = server.calls("tools/list");
+    assert!(lists[0].body["params"].get("cursor").is_none());
+    assert_eq!(lists[1].body["params"]["cursor"], "page-2");
+    for r in &lists {
+        assert_modern_request(r);
+        let meta = &r.body["params"]["_meta"];
+        assert_eq!(meta[META_CLIENT_INFO], legacy_host_info());
+        assert_eq!(meta[META_CAPABILITIES], legacy_host_capabilities());
+    }
+    assert!(server.rejections().is_empty(), "{:?}", server.rejections());
+    bridge.finish().await;
+}
+
 /// Answers the next message, which must be the bridge's `elicitation/create` request, with
 /// `result`; returns that request.
 async fn answer_elicitation(bridge: &mut crate::support::Bridge, reply: Value) -> Value {
