@@ -38,11 +38,13 @@ pub(crate) enum Probe {
 /// Asks the server whether it speaks 2026-07-28, with `meta` as the request's `_meta`.
 /// Authorization challenges are handled like any request's.
 pub(crate) async fn probe(shared: &Arc<Shared>, meta: &Map<String, Value>) -> Result<Probe, Error> {
-    let version = meta
-        .get(modern::META_VERSION)
-        .and_then(Value::as_str)
-        .unwrap_or(modern::MODERN_VERSION)
-        .to_owned();
+    // The probe asks about the version the bridge speaks, whatever version a modern host put
+    // in its own `_meta`: accepting or refusing that one is the server's business, and its
+    // answer reaches the host.
+    let version = modern::MODERN_VERSION.to_owned();
+    let mut meta = meta.clone();
+    meta.insert(modern::META_VERSION.into(), json!(version));
+    let meta = &meta;
     // A server may refuse the first attempt with "unsupported version" even for a version it
     // lists; one retry settles it.
     for _ in 0..2 {
@@ -105,7 +107,9 @@ async fn first_response(resp: reqwest::Response, limit: usize) -> Option<Value> 
     None
 }
 
-/// A POST of a modern request with every header the body implies.
+/// A POST of a modern request with every header the body implies. `MCP-Protocol-Version`
+/// repeats the body's `_meta` version (a modern host's own, passed through); `version` is
+/// for bodies without one.
 fn modern_post(
     shared: &Shared,
     request: &Message,
@@ -113,6 +117,8 @@ fn modern_post(
     params: &[(String, String)],
 ) -> reqwest::RequestBuilder {
     let method = request.method().unwrap_or_default();
+    let body_version = modern::modern_version_of(request);
+    let version = body_version.as_deref().unwrap_or(version);
     let mut req = shared
         .http
         .post_json(&shared.http.url, request.as_str().to_owned())

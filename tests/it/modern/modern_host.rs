@@ -6,7 +6,7 @@ use super::{assert_modern_request, modern_meta, modern_request, tool_names};
 use crate::support::Bridge;
 use crate::support::mock::{Config as LegacyConfig, MockMcp};
 use crate::support::modern_mock::{
-    self, Config, META_CAPABILITIES, META_CLIENT_INFO, META_SERVER_INFO, ModernMock,
+    self, Config, META_CAPABILITIES, META_CLIENT_INFO, META_SERVER_INFO, META_VERSION, ModernMock,
 };
 use axum::http::Method;
 use serde_json::json;
@@ -112,6 +112,43 @@ async fn passes_through_to_a_modern_server() {
     assert!(server.rejections().is_empty(), "{:?}", server.rejections());
     let (code, _) = bridge.finish().await;
     assert_eq!(code, Some(0));
+}
+
+/// A host asking for a version the server does not speak gets the server's -32022 (with the
+/// supported versions) unchanged, so it can retry with one of them; the probe is not fooled
+/// into thinking the server is legacy.
+#[tokio::test]
+async fn version_errors_reach_the_host() {
+    let server = ModernMock::start(Config::default()).await;
+    let mut bridge = Bridge::start(&[&server.url()]);
+    let mut discover = modern_request(1, "server/discover", json!({}));
+    discover["params"]["_meta"][META_VERSION] = json!("2099-01-01");
+    bridge.send(discover).await;
+    let (answer, _) = bridge.recv_answer(json!(1)).await;
+    assert_eq!(answer["error"]["code"], -32022, "{answer}");
+    assert_eq!(
+        answer["error"]["data"]["supported"],
+        json!([modern_mock::VERSION])
+    );
+
+    bridge
+        .send(modern_request(2, "server/discover", json!({})))
+        .await;
+    let (answer, _) = bridge.recv_answer(json!(2)).await;
+    assert_eq!(
+        answer["result"]["supportedVersions"],
+        json!([modern_mock::VERSION]),
+        "{answer}"
+    );
+    assert!(server.calls("initialize").is_empty());
+    for r in server.requests() {
+        assert_eq!(
+            r.header("mcp-protocol-version"),
+            r.body["params"]["_meta"][META_VERSION].as_str(),
+            "the header always agrees with the body"
+        );
+    }
+    bridge.finish().await;
 }
 
 /// Modern host, legacy server: the bridge initializes upstream with the host's clientInfo
