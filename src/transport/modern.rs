@@ -597,39 +597,60 @@ impl ModernLink {
             pending.push((key, id, rx));
         }
         let mut responses = Map::new();
-        for (key, id, rx) in pending {
+        let mut pending = pending.into_iter();
+        while let Some((key, id, rx)) = pending.next() {
             let reply = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => Err(Error::Closed("the request was cancelled".into())),
                 _ = self.shared.shutdown.cancelled() => Err(Error::Closed("the bridge is shutting down".into())),
                 r = rx => r.map_err(|_| Error::Closed("the host did not answer".into())),
             };
-            let reply = match reply {
-                Ok(reply) => reply,
-                Err(e) => {
-                    self.asked
-                        .lock()
-                        .expect("asked lock is never poisoned")
-                        .remove(&id);
-                    return Err(e);
-                }
-            };
-            match reply.field::<Value>("result") {
-                Some(result) => {
-                    responses.insert(key, result);
-                }
-                None => {
+            let result = reply.and_then(|reply| {
+                reply.field::<Value>("result").ok_or_else(|| {
                     let error = reply
                         .field::<Value>("error")
                         .map(|e| e.to_string())
                         .unwrap_or_default();
-                    return Err(Error::Closed(format!(
+                    Error::Closed(format!(
                         "the host could not provide the input the server asked for: {error}"
-                    )));
+                    ))
+                })
+            });
+            match result {
+                Ok(result) => {
+                    responses.insert(key, result);
+                }
+                Err(e) => {
+                    // The answers still outstanding are no longer wanted: tell the host.
+                    let unanswered = std::iter::once(id).chain(pending.map(|(_, id, _)| id));
+                    self.abandon_input(unanswered).await;
+                    return Err(e);
                 }
             }
         }
         Ok(responses)
+    }
+
+    /// Withdraws input requests the bridge no longer waits for: forgets them, and sends the
+    /// host `notifications/cancelled` for those it has not answered yet.
+    async fn abandon_input(&self, ids: impl Iterator<Item = Id>) {
+        for id in ids {
+            let outstanding = self
+                .asked
+                .lock()
+                .expect("asked lock is never poisoned")
+                .remove(&id)
+                .is_some();
+            if !outstanding || self.shared.shutdown.is_cancelled() {
+                continue;
+            }
+            let text = format!(
+                r#"{{"jsonrpc":"2.0","method":"notifications/cancelled","params":{{"requestId":{},"reason":"the request that needed this input ended"}}}}"#,
+                id.as_json()
+            );
+            let note = Message::parse(&text).expect("a built notification is a valid message");
+            self.shared.inbox.deliver(note).await;
+        }
     }
 
     /// One POST and its answer: JSON, or an event stream whose notifications go to the host.

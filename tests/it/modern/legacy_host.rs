@@ -429,6 +429,42 @@ async fn input_required_rounds_and_parallel_requests() {
     bridge.finish().await;
 }
 
+/// Cancelling a call while the bridge waits for the host's input abandons it: the host gets
+/// one error for the call and a `notifications/cancelled` for the bridge's input request, a
+/// late answer to that request goes nowhere, and the server sees no retry.
+#[tokio::test]
+async fn cancel_while_waiting_for_input() {
+    let server = ModernMock::start(Config::default()).await;
+    let (mut bridge, _) = legacy_host_on(&server).await;
+    bridge.send(call(12, "confirm", json!({}))).await;
+    let ask = bridge.recv().await;
+    assert_eq!(ask["method"], "elicitation/create", "{ask}");
+    bridge
+        .send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 12}}))
+        .await;
+    let (answer, before) = bridge.recv_answer(json!(12)).await;
+    assert!(answer.get("error").is_some(), "{answer}");
+    let mut seen = before;
+    bridge
+        .send(json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": {}}}))
+        .await;
+    assert_eq!(
+        bridge.request(13, "ping", json!({})).await["result"],
+        json!({})
+    );
+    bridge.close_stdin();
+    seen.extend(bridge.drain_stdout().await);
+    let cancelled: Vec<_> = seen
+        .iter()
+        .filter(|m| m["method"] == "notifications/cancelled")
+        .collect();
+    assert_eq!(cancelled.len(), 1, "{seen:?}");
+    assert_eq!(cancelled[0]["params"]["requestId"], ask["id"]);
+    assert!(seen.iter().all(|m| m["id"] != json!(12)), "{seen:?}");
+    assert_eq!(server.tool_calls("confirm").len(), 1, "no retry");
+    bridge.finish().await;
+}
+
 /// An answer stream that ends without a response gives the host one error for its call.
 #[tokio::test]
 async fn stream_without_an_answer_is_an_error() {
