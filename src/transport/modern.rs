@@ -107,6 +107,20 @@ async fn first_response(resp: reqwest::Response, limit: usize) -> Option<Value> 
     None
 }
 
+/// A legacy host knows only complete results. Any other result type (an input request the
+/// bridge does not run for this method, or an extension) would be misread as one.
+fn complete_for_legacy_host(answer: &Message) -> Result<(), Error> {
+    let kind = answer
+        .field::<Value>("result")
+        .and_then(|r| r.get("resultType")?.as_str().map(str::to_owned));
+    match kind.as_deref() {
+        None | Some("complete") => Ok(()),
+        Some(other) => Err(Error::Protocol(format!(
+            "the server answered with result type {other:?}, which the host's protocol version does not have"
+        ))),
+    }
+}
+
 /// A POST of a modern request with every header the body implies. `MCP-Protocol-Version`
 /// repeats the body's `_meta` version (a modern host's own, passed through); `version` is
 /// for bodies without one.
@@ -460,7 +474,12 @@ impl ModernLink {
                 .then(|| answer.field::<Value>("result"))
                 .flatten()
                 .and_then(|r| modern::input_required(&r));
-            let Some(ir) = ir else { return Ok(answer) };
+            let Some(ir) = ir else {
+                if host.is_some() {
+                    complete_for_legacy_host(&answer)?;
+                }
+                return Ok(answer);
+            };
             let responses = self.ask_host(ir.requests, cancel).await?;
             request = modern::retry_request(
                 &original,

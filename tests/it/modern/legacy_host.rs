@@ -479,3 +479,16 @@ async fn stream_without_an_answer_is_an_error() {
     assert!(rest.iter().all(|m| m["id"] != json!(14)), "{rest:?}");
     bridge.finish().await;
 }
+
+/// A result type the host's era has no notion of (neither "complete" nor a handled
+/// "input_required") reaches a legacy host as an error, not as a result it would misread.
+#[tokio::test]
+async fn unknown_result_type_is_an_error() {
+    let server = ModernMock::start(Config::default()).await;
+    let (mut bridge, _) = legacy_host_on(&server).await;
+    bridge.send(call(15, "odd", json!({}))).await;
+    let (answer, _) = bridge.recv_answer(json!(15)).await;
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("pending_approval"), "{answer}");
+    bridge.finish().await;
+}
