@@ -18,6 +18,9 @@ use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+/// How long a send that is under way may take to finish once a signal has arrived.
+const SIGNAL_GRACE: Duration = Duration::from_millis(500);
+
 /// Capacity of each channel between the tasks; a full channel stops the side feeding it.
 pub(crate) const CHANNEL_CAPACITY: usize = 64;
 
@@ -112,7 +115,9 @@ where
                 let Some(msg) = msg else { break 'pump QuitReason::StdinClosed };
                 tokio::select! {
                     biased;
-                    _ = signal.cancelled() => break 'pump QuitReason::Signal,
+                    // A login in progress stops on the same signal and fails its request;
+                    // give it a moment to do so rather than dropping it unanswered.
+                    _ = after(&signal, SIGNAL_GRACE) => break 'pump QuitReason::Signal,
                     // A send only blocks while the server has not answered `initialize`; a
                     // host that has gone away waits no longer than the drain allows.
                     _ = after(&stdin_closed, options.drain_timeout) => {

@@ -182,20 +182,51 @@ pub(crate) fn open(launcher: &Launcher, url: &Url) -> Result<(), BrowserError> {
     }
 }
 
-/// Runs `program <url>` directly (no shell), with stdin closed and its stdout sent to our
-/// stderr, because our stdout carries the MCP protocol. A thread reaps it when it exits.
+/// Runs `program <url>` directly (no shell), with stdin closed. Its output is read by the
+/// bridge and logged at debug level: it never reaches our stdout (the MCP protocol), and a
+/// launcher that keeps running never holds the host's pipes open. A thread reaps it.
 fn spawn_command(program: &PathBuf, url: &Url) -> Result<(), BrowserError> {
     debug!(program = %program.display(), "opening the authorization URL with MCP_BRIDGE_BROWSER");
     let mut child = Command::new(program)
         .arg(url.as_str())
         .stdin(Stdio::null())
-        .stdout(std::io::stderr())
-        .stderr(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|error| BrowserError::Launch {
             launcher: shown(&program.display().to_string()),
             error,
         })?;
+    let outputs: Vec<Box<dyn std::io::Read + Send>> = [
+        child
+            .stdout
+            .take()
+            .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|e| Box::new(e) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for output in outputs {
+        let logger = std::thread::Builder::new()
+            .name("browser-output".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(output)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    debug!(line = %shown(&line), "browser command output");
+                }
+            });
+        if let Err(e) = logger {
+            debug!(error = %e, "could not start a thread to read the browser command's output");
+        }
+    }
     let reaper = std::thread::Builder::new()
         .name("browser-reaper".into())
         .stack_size(64 * 1024)

@@ -58,7 +58,7 @@ pub(crate) enum AuthError {
     Login(String),
     #[error("{0}")]
     Refused(String),
-    #[error("login cancelled: the host went away")]
+    #[error("login cancelled (the host went away, or a signal arrived)")]
     Cancelled,
     #[error("credential store: {0}")]
     Store(#[from] store::StoreError),

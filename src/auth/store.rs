@@ -659,7 +659,7 @@ fn warn_fallback(reason: &str, path: &Path) {
     }
     let private = if cfg!(unix) { " (mode 0600)" } else { "" };
     tracing::warn!(
-        "no usable OS keyring ({reason}); storing credentials in {}{private}",
+        "no usable OS keyring ({reason}); credentials are kept in {}{private} instead",
         path.display()
     );
 }

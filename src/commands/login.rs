@@ -22,9 +22,8 @@ pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
     {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
+            super::run::wait_for_signal().await;
+            cancel.cancel();
         });
     }
     let http = connection(&args, &url, 1 << 20, args.oauth.callback_port, &cancel)?;

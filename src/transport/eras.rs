@@ -56,17 +56,29 @@ impl EraCache {
 
     /// Records the era found (best effort: a failure only costs a probe next time).
     pub(crate) fn remember(&self, era: &str) {
+        self.update(Some(era));
+    }
+
+    /// Forgets this server's era, after the remembered one stopped working.
+    pub(crate) fn forget(&self) {
+        self.update(None);
+    }
+
+    fn update(&self, era: Option<&str>) {
         let mut all = self.read_all();
-        all.insert(
-            self.server.clone(),
-            json!({"era": era, "at": crate::auth::now()}),
-        );
+        match era {
+            Some(era) => all.insert(
+                self.server.clone(),
+                json!({"era": era, "at": crate::auth::now()}),
+            ),
+            None => all.remove(&self.server),
+        };
         let Some(dir) = self.file.parent() else {
             return;
         };
         let tmp = dir.join(format!(".eras.{}.tmp", std::process::id()));
         let written = std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&tmp, Value::Object(all).to_string()))
+            .and_then(|()| write_private(&tmp, Value::Object(all).to_string().as_bytes()))
             .and_then(|()| std::fs::rename(&tmp, &self.file));
         if let Err(e) = written {
             tracing::debug!("could not remember the protocol era: {e}");
@@ -86,13 +98,26 @@ impl Transport {
         if self.protocol == Protocol::Legacy || sse {
             return Ok(Some(first));
         }
-        if self.protocol == Protocol::Auto
-            && self.era_cache.as_ref().is_some_and(EraCache::known_legacy)
+        let is_initialize = first.method() == Some("initialize") && first.kind() == Kind::Request;
+        if let Some(cache) = self
+            .era_cache
+            .clone()
+            .filter(|c| self.protocol == Protocol::Auto && c.known_legacy())
         {
             tracing::debug!("this server spoke the initialize era last time; not probing");
-            return Ok(Some(first));
+            if !is_initialize {
+                return Ok(Some(first));
+            }
+            if self.connect_remembered(&first).await? {
+                return Ok(None);
+            }
+            // The remembered era failed (the server changed): ask the server, as if new.
+            tracing::info!(
+                "the server no longer answers initialize as it did last time; asking which era it speaks"
+            );
+            cache.forget();
+            self.active = None;
         }
-        let is_initialize = first.method() == Some("initialize") && first.kind() == Kind::Request;
         let host = is_initialize.then(|| HostIdentity::from_initialize(&first));
         let modern_host = modern::modern_version_of(&first).is_some();
         let meta = match (&host, modern_host) {
@@ -148,6 +173,35 @@ impl Transport {
                 Ok(None)
             }
             Probe::Legacy => Ok(Some(first)),
+        }
+    }
+
+    /// Connects in the `initialize` era this server was remembered to speak, with the host's
+    /// `initialize`. Returns false, without answering the host, when that era no longer works,
+    /// so the caller can probe instead.
+    async fn connect_remembered(&mut self, first: &Message) -> Result<bool, Error> {
+        let host_id = first.id().expect("initialize is a request");
+        // Sent under an id of the bridge's, so that a failure (and any second answer the
+        // failed transport gives) stays between the bridge and the server.
+        let id = self.shared.internal_id("initialize");
+        let answer = self.shared.inbox.watch(&id, false);
+        self.connect(first.with_id(&id)).await?;
+        let reply = tokio::select! {
+            biased;
+            _ = self.shared.shutdown.cancelled() => return Ok(true),
+            reply = answer => reply,
+        };
+        match reply {
+            Ok(reply) if reply.kind() == Kind::Result => {
+                self.shared.inbox.deliver(reply.with_id(host_id)).await;
+                Ok(true)
+            }
+            Ok(reply) => {
+                tracing::debug!("initialize failed in the remembered era");
+                tracing::trace!(answer = reply.as_str());
+                Ok(false)
+            }
+            Err(_) => Ok(false),
         }
     }
 
@@ -232,6 +286,16 @@ impl Transport {
             .await;
         true
     }
+}
+
+/// Writes a new file readable by its owner only (like everything in the config directory).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
 }
 
 /// The `_meta` of a modern request, for the probe.

@@ -390,13 +390,7 @@ describe('TS SDK OAuth demo: concurrency and shutdown', { timeout: 6 * TEST_TIME
   const endings = [
     ['ignore', 'stdin'],
     ['hang', 'stdin'],
-    [
-      'ignore',
-      'SIGTERM',
-      'KNOWN BUG: on SIGTERM/SIGINT the login listener closes at once, but the request waiting for the ' +
-        'login is not failed; the bridge waits its full 5 s drain, then answers -32000 "shutting down" ' +
-        '(stdin EOF fails it at once with "login cancelled")',
-    ],
+    ['ignore', 'SIGTERM'],
   ];
   for (const [browserMode, ending, todo] of endings) {
     const how = ending === 'stdin' ? 'host closes stdin' : 'host sends SIGTERM';
