@@ -304,3 +304,24 @@ fn request_meta(msg: &Message) -> Map<String, Value> {
         .and_then(|p| p.get("_meta").and_then(Value::as_object).cloned())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Eras are remembered per server, and forgetting one leaves the others.
+    #[test]
+    fn remembers_and_forgets_per_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = EraCache::new(dir.path().to_owned(), "http://a/mcp".into());
+        let b = EraCache::new(dir.path().to_owned(), "http://b/mcp".into());
+        assert!(!a.known_legacy());
+        a.remember("legacy");
+        b.remember("legacy");
+        assert!(a.known_legacy() && b.known_legacy());
+        a.forget();
+        assert!(!a.known_legacy() && b.known_legacy());
+        b.remember("modern");
+        assert!(!b.known_legacy());
+    }
+}

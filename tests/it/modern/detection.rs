@@ -20,6 +20,10 @@ fn posts(server: &MockMcp) -> Vec<String> {
         .collect()
 }
 
+fn init_params() -> Value {
+    json!({"protocolVersion": "2025-06-18", "capabilities": {"elicitation": {}}, "clientInfo": legacy_host_info()})
+}
+
 /// Initializes as the legacy host, calls echo, and checks both worked against `MockMcp`.
 async fn init_and_echo(bridge: &mut Bridge) {
     let init = bridge.initialize().await;
@@ -154,6 +158,83 @@ async fn era_cache_skips_the_probe_next_time() {
     );
 }
 
+/// A remembered era that stops working (the server at the same URL was replaced by a
+/// 2026-07-28-only one) is not trusted further: the failed `initialize` is kept from the host,
+/// the bridge asks the server which era it speaks, and the host's `initialize` is answered in
+/// the new era; the cache now says modern.
+#[tokio::test]
+async fn era_cache_recovers_when_the_server_changes_era() {
+    let config = tempfile::tempdir().expect("temp dir");
+    let dir = config.path().to_owned();
+    let start = |url: &str| {
+        let dir = dir.clone();
+        Bridge::start_with(&[url], move |cmd| {
+            cmd.env("MCP_BRIDGE_CONFIG_DIR", &dir);
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("a bound address");
+    let legacy = MockMcp::start_on(listener, LegacyConfig::default());
+    let url = legacy.url();
+    let mut first = start(&url);
+    init_and_echo(&mut first).await;
+    first.finish().await;
+    drop(legacy);
+
+    // The same address, now a modern-only server.
+    let mut listener = None;
+    for _ in 0..200 {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                listener = Some(l);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
+        }
+    }
+    let listener = listener.expect("the old server's address is free again");
+    let modern = ModernMock::start_on(listener, Config::default());
+    let mut second = start(&url);
+    let (init, before) = {
+        second
+            .send(
+                json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init_params()}),
+            )
+            .await;
+        second.recv_answer(json!(0)).await
+    };
+    assert!(before.is_empty(), "{before:?}");
+    assert_eq!(
+        init["result"]["serverInfo"]["name"], "modern-mock",
+        "{init}"
+    );
+    let list = second.request(1, "tools/list", json!({})).await;
+    assert!(tool_names(&list).contains(&"echo".to_owned()), "{list}");
+    assert_eq!(
+        modern.methods(),
+        ["initialize", "server/discover", "tools/list"],
+        "the remembered era once, then the probe"
+    );
+    second.close_stdin();
+    let rest = second.drain_stdout().await;
+    assert!(
+        rest.iter().all(|m| m["id"] != json!(0)),
+        "one answer: {rest:?}"
+    );
+    second.finish().await;
+    let eras: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("eras.json")).unwrap()).unwrap();
+    assert!(
+        eras.as_object()
+            .unwrap()
+            .values()
+            .all(|e| e["era"] == "modern"),
+        "{eras}"
+    );
+}
+
 /// `--protocol legacy` never probes.
 #[tokio::test]
 async fn protocol_legacy_never_probes() {
@@ -173,13 +254,7 @@ async fn protocol_legacy_never_probes() {
 async fn protocol_modern_refuses_a_legacy_server() {
     let server = MockMcp::start(LegacyConfig::default()).await;
     let mut bridge = Bridge::start(&[&server.url(), "--protocol", "modern"]);
-    let answer = bridge
-        .request(
-            0,
-            "initialize",
-            json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": legacy_host_info()}),
-        )
-        .await;
+    let answer = bridge.request(0, "initialize", init_params()).await;
     let message = answer["error"]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("2026-07-28") && message.contains("--protocol modern"),

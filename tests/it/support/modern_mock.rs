@@ -80,6 +80,11 @@ impl ModernMock {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
+        Self::start_on(listener, config)
+    }
+
+    /// Serves on a listener bound by the caller (on the address another server had, say).
+    pub fn start_on(listener: tokio::net::TcpListener, config: Config) -> ModernMock {
         let addr = listener.local_addr().expect("bound socket has an address");
         let state = Arc::new(Shared {
             config,
