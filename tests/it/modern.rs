@@ -87,3 +87,94 @@ async fn legacy_host_on(server: &ModernMock) -> (Bridge, Value) {
     let init = bridge.initialize().await;
     (bridge, init)
 }
+
+/// The modern mock is as strict as the tests assume: each malformed request gets the status
+/// and error code a 2026-07-28 server gives, so "no rejections" in the other tests means the
+/// bridge sent well-formed requests.
+#[tokio::test]
+async fn the_mock_server_is_strict() {
+    let server = ModernMock::start(Default::default()).await;
+    let client = reqwest::Client::new();
+    let meta = json!({META_VERSION: VERSION, META_CAPABILITIES: {}});
+    let post = |body: Value, headers: &[(&str, &str)]| {
+        let mut req = client
+            .post(server.url())
+            .header("accept", "application/json, text/event-stream")
+            .json(&body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        async move {
+            let resp = req.send().await.expect("the mock answers");
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            (status, body["error"]["code"].as_i64(), body)
+        }
+    };
+    let list = |meta: Value| json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}});
+    let good = [
+        ("mcp-protocol-version", VERSION),
+        ("mcp-method", "tools/list"),
+    ];
+    assert_eq!(post(list(meta.clone()), &good).await.0, 200);
+    assert_eq!(post(list(meta.clone()), &good[1..]).await.1, Some(-32020));
+    assert_eq!(post(list(json!({})), &good).await.1, Some(-32602));
+    let old = json!({META_VERSION: "2025-11-25", META_CAPABILITIES: {}});
+    assert_eq!(post(list(old), &good).await.1, Some(-32020));
+    let future = json!({META_VERSION: "2099-01-01", META_CAPABILITIES: {}});
+    let (status, code, body) = post(
+        list(future),
+        &[
+            ("mcp-protocol-version", "2099-01-01"),
+            ("mcp-method", "tools/list"),
+        ],
+    )
+    .await;
+    assert_eq!((status, code), (400, Some(-32022)));
+    assert_eq!(body["error"]["data"]["supported"], json!([VERSION]));
+    let wrong_method = [
+        ("mcp-protocol-version", VERSION),
+        ("mcp-method", "tools/call"),
+    ];
+    assert_eq!(
+        post(list(meta.clone()), &wrong_method).await.1,
+        Some(-32020)
+    );
+
+    let echo = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"_meta": meta, "name": "echo", "arguments": {"region": "eu"}}});
+    let call = [
+        ("mcp-protocol-version", VERSION),
+        ("mcp-method", "tools/call"),
+    ];
+    assert_eq!(
+        post(echo.clone(), &call).await.1,
+        Some(-32020),
+        "no Mcp-Name"
+    );
+    let named = [call[0], call[1], ("mcp-name", "echo")];
+    assert_eq!(
+        post(echo.clone(), &named).await.1,
+        Some(-32020),
+        "no Mcp-Param-Region"
+    );
+    let full = [named[0], named[1], named[2], ("mcp-param-region", "eu")];
+    assert_eq!(post(echo, &full).await.0, 200);
+
+    let init =
+        json!({"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": {"_meta": meta}});
+    let (status, code, _) = post(
+        init,
+        &[
+            ("mcp-protocol-version", VERSION),
+            ("mcp-method", "initialize"),
+        ],
+    )
+    .await;
+    assert_eq!((status, code), (404, Some(-32601)));
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let resp = client.request(method, server.url()).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 405);
+    }
+    assert_eq!(server.rejections().len(), 8, "{:?}", server.rejections());
+}
