@@ -122,6 +122,38 @@ pub(crate) fn with_meta(msg: &Message, meta: &Map<String, Value>) -> Message {
     Message::parse(&value.to_string()).expect("adding _meta keeps a valid request")
 }
 
+/// A modern request as an `initialize`-era server should see it: the per-request protocol
+/// keys removed from `_meta` (the session carries them), everything else untouched.
+pub(crate) fn without_protocol_meta(msg: &Message) -> Message {
+    let mut value: Value =
+        serde_json::from_str(msg.as_str()).expect("messages are valid JSON objects");
+    let Some(params) = value.get_mut("params").and_then(Value::as_object_mut) else {
+        return msg.clone();
+    };
+    let Some(meta) = params.get_mut("_meta").and_then(Value::as_object_mut) else {
+        return msg.clone();
+    };
+    meta.retain(|k, _| !k.starts_with("io.modelcontextprotocol/"));
+    if meta.is_empty() {
+        params.remove("_meta");
+    }
+    Message::parse(&value.to_string()).expect("removing _meta keys keeps a valid request")
+}
+
+/// The answer to a request at a version the bridge cannot serve.
+pub(crate) fn unsupported_version(id: &Id, requested: &str) -> Message {
+    let error = json!({
+        "code": UNSUPPORTED_VERSION,
+        "message": "Unsupported protocol version",
+        "data": {"supported": [MODERN_VERSION], "requested": requested},
+    });
+    let text = format!(
+        r#"{{"jsonrpc":"2.0","id":{},"error":{error}}}"#,
+        id.as_json()
+    );
+    Message::parse(&text).expect("a built error is a valid message")
+}
+
 /// The `server/discover` request the bridge sends as its probe.
 pub(crate) fn discover_request(id: &Id, meta: &Map<String, Value>) -> Message {
     let text = format!(
@@ -384,6 +416,26 @@ mod tests {
         assert!(v["params"].get("requestState").is_none());
         assert_eq!(v["params"]["inputResponses"], json!({}));
         assert!(input_required(&json!({"content":[]})).is_none());
+    }
+
+    /// Protocol keys leave `_meta`; the rest of the request stays.
+    #[test]
+    fn strips_protocol_meta() {
+        let m = msg(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","progressToken":3}}}"#,
+        );
+        let v: Value = serde_json::from_str(without_protocol_meta(&m).as_str()).unwrap();
+        assert_eq!(v["params"]["_meta"], json!({"progressToken": 3}));
+        let m = msg(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/clientInfo":{}}}}"#,
+        );
+        let v: Value = serde_json::from_str(without_protocol_meta(&m).as_str()).unwrap();
+        assert_eq!(v["params"], json!({}));
+        let e: Value =
+            serde_json::from_str(unsupported_version(m.id().unwrap(), "2030-01-01").as_str())
+                .unwrap();
+        assert_eq!(e["error"]["code"], UNSUPPORTED_VERSION);
+        assert_eq!(e["error"]["data"]["requested"], "2030-01-01");
     }
 
     /// A legacy server's initialize result becomes a DiscoverResult for a modern host.

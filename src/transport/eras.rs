@@ -262,6 +262,7 @@ impl Transport {
             _ => {}
         }
         if !self.answer_discover_locally(&first).await {
+            let first = self.for_legacy_server(first);
             match &self.active {
                 Some(Active::Streamable(s)) => s.send(first),
                 Some(Active::Sse(s)) => s.send(first),
@@ -271,20 +272,34 @@ impl Transport {
         Ok(())
     }
 
-    /// For a 2026-07-28 host on an `initialize`-era server, `server/discover` is answered
-    /// from the server's `initialize` result. Returns true when it was.
+    /// For a 2026-07-28 host on an `initialize`-era server: answers `server/discover` from
+    /// the server's `initialize` result, and requests at another protocol version with
+    /// "unsupported version". Returns true when the message was answered here.
     pub(super) async fn answer_discover_locally(&self, msg: &Message) -> bool {
-        let (Some(initialized), Some("server/discover"), Some(id)) =
-            (&self.legacy_for_modern_host, msg.method(), msg.id())
-        else {
+        let (Some(initialized), Some(id)) = (&self.legacy_for_modern_host, msg.id()) else {
             return false;
         };
-        let result = modern::discover_result(initialized);
-        self.shared
-            .inbox
-            .deliver(Message::result_response(id, &result))
-            .await;
+        if msg.kind() != Kind::Request {
+            return false;
+        }
+        let answer = match (msg.method(), modern::modern_version_of(msg)) {
+            (_, Some(v)) if v != modern::MODERN_VERSION => modern::unsupported_version(id, &v),
+            (Some("server/discover"), _) => {
+                Message::result_response(id, &modern::discover_result(initialized))
+            }
+            _ => return false,
+        };
+        self.shared.inbox.deliver(answer).await;
         true
+    }
+
+    /// A 2026-07-28 host's request as the `initialize`-era server should see it.
+    pub(super) fn for_legacy_server(&self, msg: Message) -> Message {
+        if self.legacy_for_modern_host.is_some() && msg.kind() == Kind::Request {
+            modern::without_protocol_meta(&msg)
+        } else {
+            msg
+        }
     }
 }
 

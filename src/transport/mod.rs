@@ -328,6 +328,7 @@ impl Transport {
         if self.answer_discover_locally(&msg).await {
             return Ok(());
         }
+        let msg = self.for_legacy_server(msg);
         self.shared.remember(&msg);
         let is_initialize =
             msg.method() == Some("initialize") && msg.kind() == jsonrpc::Kind::Request;

@@ -244,7 +244,7 @@ impl Streamable {
                 }
             };
         }
-        Err(self.classify_failure(resp, msg, &session).await)
+        self.classify_failure(resp, msg, &session).await
     }
 
     /// Maps a non-2xx reply to an error, or to the server's own JSON-RPC error when the body
@@ -254,13 +254,13 @@ impl Streamable {
         resp: reqwest::Response,
         msg: &Message,
         session: &Session,
-    ) -> Error {
+    ) -> Result<Outcome, Error> {
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return auth_required(&resp);
+            return Err(auth_required(&resp));
         }
         if status == StatusCode::NOT_FOUND && session.id.is_some() {
-            return Error::SessionExpired;
+            return Err(Error::SessionExpired);
         }
         if status.is_redirection() {
             let location = resp
@@ -268,9 +268,9 @@ impl Streamable {
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("?");
-            return Error::Redirected {
+            return Err(Error::Redirected {
                 location: location.to_owned(),
-            };
+            });
         }
         let body = read_body(resp, ERROR_BODY_LIMIT).await.unwrap_or_default();
         let text = String::from_utf8_lossy(&body);
@@ -280,20 +280,19 @@ impl Streamable {
             && session.id.is_some()
             && text.to_ascii_lowercase().contains("session")
         {
-            return Error::SessionExpired;
+            return Err(Error::SessionExpired);
         }
         if let (Ok(reply), Some(id)) = (Message::parse(&text), msg.id())
             && reply.kind() == jsonrpc::Kind::Error
             && reply.id() == Some(id)
         {
-            // The server explained the failure in JSON-RPC; the host gets its words.
-            self.shared.inbox.deliver(reply).await;
-            return Error::Closed(format!("server answered HTTP {}", status.as_u16()));
+            // The server explained the failure in JSON-RPC: that is the answer.
+            return Ok(Outcome::Json(body));
         }
-        Error::Status {
+        Err(Error::Status {
             status: status.as_u16(),
             body: excerpt(&body),
-        }
+        })
     }
 
     fn with_session_headers(

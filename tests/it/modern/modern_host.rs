@@ -215,6 +215,41 @@ async fn translates_for_a_legacy_server() {
     let call = &server.calls("tools/call")[0];
     assert_eq!(call.header("mcp-session-id"), Some("session-1"));
     assert_eq!(call.header("mcp-protocol-version"), Some("2025-11-25"));
+    let call_meta = call.body["params"]
+        .get("_meta")
+        .cloned()
+        .unwrap_or(json!({}));
+    assert!(
+        call_meta
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| !k.starts_with("io.modelcontextprotocol/")),
+        "the per-request protocol keys stay with the bridge: {call_meta}"
+    );
     let (code, _) = bridge.finish().await;
     assert_eq!(code, Some(0));
+}
+
+/// Modern host, legacy server: a request at a protocol version the bridge does not serve
+/// gets "unsupported version" (listing 2026-07-28) from the bridge, not from the server.
+#[tokio::test]
+async fn other_versions_are_refused_for_a_legacy_server() {
+    let server = MockMcp::start(LegacyConfig::default()).await;
+    let mut bridge = Bridge::start(&[&server.url()]);
+    bridge
+        .send(modern_request(1, "server/discover", json!({})))
+        .await;
+    bridge.recv_answer(json!(1)).await;
+    let mut odd = modern_request(2, "tools/list", json!({}));
+    odd["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2099-01-01");
+    bridge.send(odd).await;
+    let (answer, _) = bridge.recv_answer(json!(2)).await;
+    assert_eq!(answer["error"]["code"], -32022, "{answer}");
+    assert_eq!(
+        answer["error"]["data"]["supported"],
+        json!([modern_mock::VERSION])
+    );
+    assert!(server.calls("tools/list").is_empty());
+    bridge.finish().await;
 }
