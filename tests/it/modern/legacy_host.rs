@@ -492,3 +492,70 @@ async fn unknown_result_type_is_an_error() {
     assert!(message.contains("pending_approval"), "{answer}");
     bridge.finish().await;
 }
+
+/// Legacy host, modern server that announces changes: one `subscriptions/listen` stream
+/// stands in for the GET stream. The host gets the server's notifications (not the
+/// acknowledgement), and `resources/subscribe` reopens the stream with the new resource.
+#[tokio::test]
+async fn listen_stream_carries_notifications() {
+    let server = ModernMock::start(Config {
+        subscriptions: true,
+        ..Config::default()
+    })
+    .await;
+    let (mut bridge, _) = legacy_host_on(&server).await;
+    for _ in 0..200 {
+        if !server.listen_filters().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        server.listen_filters(),
+        vec![json!({"toolsListChanged": true})]
+    );
+    assert_eq!(
+        server
+            .notify_listeners(
+                json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+            )
+            .await,
+        1
+    );
+    assert_eq!(
+        bridge.recv().await["method"],
+        "notifications/tools/list_changed",
+        "the acknowledgement is not forwarded"
+    );
+
+    let answer = bridge
+        .request(1, "resources/subscribe", json!({"uri": "file:///watched"}))
+        .await;
+    assert_eq!(answer["result"], json!({}));
+    for _ in 0..200 {
+        if server.listen_filters().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let filters = server.listen_filters();
+    assert_eq!(
+        filters[1],
+        json!({"toolsListChanged": true, "resourceSubscriptions": ["file:///watched"]})
+    );
+    let updated = json!({"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": "file:///watched"}});
+    assert!(server.notify_listeners(updated).await >= 1);
+    let got = bridge.recv().await;
+    assert_eq!(
+        (got["method"].clone(), got["params"]["uri"].clone()),
+        (
+            json!("notifications/resources/updated"),
+            json!("file:///watched")
+        )
+    );
+    assert!(
+        server.calls("resources/subscribe").is_empty(),
+        "answered by the bridge"
+    );
+    bridge.finish().await;
+}

@@ -42,6 +42,9 @@ pub struct Config {
     pub sse: bool,
     /// List the tools in two pages (the second behind a `nextCursor`).
     pub paginate: bool,
+    /// Announce tools/list_changed and resource subscriptions, served by
+    /// `subscriptions/listen`.
+    pub subscriptions: bool,
 }
 
 /// A request the server refused, and why.
@@ -61,6 +64,8 @@ struct Inner {
     /// JSON-RPC ids of calls whose answer stream the client closed before the answer.
     disconnected: Vec<Value>,
     rejected_first: bool,
+    /// Open `subscriptions/listen` streams: the filter each asked for, and its sender.
+    listens: Vec<(Value, mpsc::Sender<Bytes>)>,
 }
 
 struct Shared {
@@ -107,6 +112,38 @@ impl ModernMock {
             state,
             _shutdown: tx,
         }
+    }
+
+    /// The filters of the listen streams opened so far, oldest first.
+    pub fn listen_filters(&self) -> Vec<Value> {
+        self.state
+            .inner
+            .lock()
+            .unwrap()
+            .listens
+            .iter()
+            .map(|(f, _)| f.clone())
+            .collect()
+    }
+
+    /// Sends a notification on every open listen stream; returns how many took it.
+    pub async fn notify_listeners(&self, notification: Value) -> usize {
+        let senders: Vec<_> = self
+            .state
+            .inner
+            .lock()
+            .unwrap()
+            .listens
+            .iter()
+            .map(|(_, tx)| tx.clone())
+            .collect();
+        let mut sent = 0;
+        for tx in senders {
+            if tx.send(event(&notification)).await.is_ok() {
+                sent += 1;
+            }
+        }
+        sent
     }
 
     pub fn url(&self) -> String {
@@ -427,7 +464,23 @@ async fn post_mcp(
     }
     let params = &body["params"];
     match method {
-        "server/discover" => respond(&state, ok(&id, discover_result())),
+        "server/discover" => {
+            let mut result = discover_result();
+            if state.config.subscriptions {
+                result["capabilities"] =
+                    json!({"tools": {"listChanged": true}, "resources": {"subscribe": true}});
+            }
+            respond(&state, ok(&id, result))
+        }
+        "subscriptions/listen" if state.config.subscriptions => {
+            let (tx, rx) = mpsc::channel(16);
+            let filter = params["notifications"].clone();
+            let ack = json!({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
+                "params": {"_meta": {"io.modelcontextprotocol/subscriptionId": id}, "notifications": filter}});
+            tx.try_send(event(&ack)).expect("a new channel has room");
+            state.inner.lock().unwrap().listens.push((filter, tx));
+            sse_response(rx)
+        }
         "tools/list" => {
             let all = tools().as_array().expect("tools are an array").clone();
             let mut result = json!({"resultType": "complete", "ttlMs": 0, "cacheScope": "private"});
