@@ -107,6 +107,11 @@ async fn first_response(resp: reqwest::Response, limit: usize) -> Option<Value> 
     None
 }
 
+/// The JSON-RPC error code of an answer, if it is an error.
+fn error_code(answer: &Message) -> Option<i64> {
+    answer.field::<Value>("error")?.get("code")?.as_i64()
+}
+
 /// A legacy host knows only complete results. Any other result type (an input request the
 /// bridge does not run for this method, or an extension) would be misread as one.
 fn complete_for_legacy_host(answer: &Message) -> Result<(), Error> {
@@ -466,10 +471,23 @@ impl ModernLink {
             Some(host) => modern::with_meta(msg, &host.meta(&self.version)),
             None => msg.clone(),
         };
-        let param_headers = self.param_headers(&original, cancel).await?;
+        let mut param_headers = self.param_headers(&original, cancel).await?;
         let mut request = original.clone();
+        let mut relisted = false;
         for _ in 0..MAX_INPUT_ROUNDS {
-            let answer = self.round_trip(&request, &param_headers, cancel).await?;
+            let mut answer = self.round_trip(&request, &param_headers, cancel).await?;
+            if method == "tools/call"
+                && !relisted
+                && error_code(&answer) == Some(modern::HEADER_MISMATCH)
+            {
+                // The tool's header declarations changed since the bridge learned them: learn
+                // them again and retry once (the specification's advice).
+                relisted = true;
+                let params: Value = original.field("params").unwrap_or(Value::Null);
+                self.list_tools(&params, cancel).await;
+                param_headers = self.param_headers(&original, cancel).await?;
+                answer = self.round_trip(&request, &param_headers, cancel).await?;
+            }
             let ir = (host.is_some() && modern::MRTR_METHODS.contains(&method))
                 .then(|| answer.field::<Value>("result"))
                 .flatten()

@@ -559,3 +559,35 @@ async fn listen_stream_carries_notifications() {
     );
     bridge.finish().await;
 }
+
+/// A tool whose header declaration changed after the bridge learned it: the server answers
+/// -32020, and the bridge lists the tools again and retries once with the new header.
+#[tokio::test]
+async fn changed_header_declarations_are_learned_again() {
+    let server = ModernMock::start(Config {
+        moving_header: true,
+        ..Config::default()
+    })
+    .await;
+    let (mut bridge, _) = legacy_host_on(&server).await;
+    let list = bridge.request(1, "tools/list", json!({})).await;
+    assert!(tool_names(&list).contains(&"moved".to_owned()));
+    let answer = bridge
+        .request(
+            2,
+            "tools/call",
+            json!({"name": "moved", "arguments": {"zone": "north"}}),
+        )
+        .await;
+    assert_eq!(answer["result"]["content"][0]["text"], "north", "{answer}");
+    let calls = server.tool_calls("moved");
+    assert_eq!(calls.len(), 2, "refused once, retried once");
+    assert_eq!(calls[0].header("mcp-param-zone"), Some("north"));
+    assert_eq!(calls[1].header("mcp-param-area"), Some("north"));
+    assert_eq!(
+        server.calls("tools/list").len(),
+        2,
+        "the host's list, then the bridge's"
+    );
+    bridge.finish().await;
+}

@@ -45,6 +45,9 @@ pub struct Config {
     /// Announce tools/list_changed and resource subscriptions, served by
     /// `subscriptions/listen`.
     pub subscriptions: bool,
+    /// List one more tool, `moved`, whose header declaration changes right after the first
+    /// `tools/list`: `Zone` in the first list, `Area` from then on.
+    pub moving_header: bool,
 }
 
 /// A request the server refused, and why.
@@ -66,6 +69,8 @@ struct Inner {
     rejected_first: bool,
     /// Open `subscriptions/listen` streams: the filter each asked for, and its sender.
     listens: Vec<(Value, mpsc::Sender<Bytes>)>,
+    /// How many `tools/list` answers were given.
+    lists: usize,
 }
 
 struct Shared {
@@ -371,6 +376,33 @@ fn check_version(
     Ok(())
 }
 
+/// The declaration of `moved`, as the server has it after `lists` list answers.
+fn moved_tool(lists: usize) -> Value {
+    let header = if lists <= 1 { "Zone" } else { "Area" };
+    json!({"name": "moved", "description": "Its header declaration changes after the first list",
+           "inputSchema": {"type": "object", "properties": {"zone": {"type": "string", "x-mcp-header": header}}}})
+}
+
+/// With `moving_header`, a call of `moved` must carry the header of the current declaration,
+/// which is `Area` once the first list has been served.
+fn check_moved_header(state: &Shared, headers: &HeaderMap, body: &Value) -> Result<(), String> {
+    if !state.config.moving_header
+        || body["method"] != "tools/call"
+        || body["params"]["name"] != "moved"
+    {
+        return Ok(());
+    }
+    let zone = body["params"]["arguments"]["zone"]
+        .as_str()
+        .map(str::to_owned);
+    match header(headers, "mcp-param-area").and_then(decode_header) {
+        got if got == zone => Ok(()),
+        got => Err(format!(
+            "mcp-param-area is {got:?}, the arguments say {zone:?}"
+        )),
+    }
+}
+
 /// What is wrong with `Mcp-Method`, `Mcp-Name` and the `Mcp-Param-*` headers of a request.
 fn check_headers(headers: &HeaderMap, body: &Value) -> Result<(), String> {
     let method = body["method"].as_str().unwrap_or("");
@@ -452,7 +484,9 @@ async fn post_mcp(
     if let Err((status, code, message, data)) = check_version(&headers, &body) {
         return reject(&state, &body, status, code, &message, data);
     }
-    if let Err(message) = check_headers(&headers, &body) {
+    if let Err(message) =
+        check_moved_header(&state, &headers, &body).and_then(|()| check_headers(&headers, &body))
+    {
         return reject(
             &state,
             &body,
@@ -482,7 +516,15 @@ async fn post_mcp(
             sse_response(rx)
         }
         "tools/list" => {
-            let all = tools().as_array().expect("tools are an array").clone();
+            let mut all = tools().as_array().expect("tools are an array").clone();
+            if state.config.moving_header {
+                let lists = {
+                    let mut inner = state.inner.lock().unwrap();
+                    inner.lists += 1;
+                    inner.lists
+                };
+                all.push(moved_tool(lists));
+            }
             let mut result = json!({"resultType": "complete", "ttlMs": 0, "cacheScope": "private"});
             if !state.config.paginate {
                 result["tools"] = json!(all);
@@ -532,6 +574,10 @@ fn call_tool(state: &Arc<Shared>, body: &Value, id: Value, params: &Value) -> Re
     let name = params["name"].as_str().unwrap_or("");
     let args = &params["arguments"];
     match name {
+        "moved" => respond(
+            state,
+            ok(&id, text_result(args["zone"].as_str().unwrap_or(""))),
+        ),
         "echo" => respond(
             state,
             ok(&id, text_result(args["text"].as_str().unwrap_or(""))),
