@@ -234,7 +234,7 @@ pub(crate) struct LogArgs {
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
 
-    /// Less logging (-q errors and warnings only... -qq errors only).
+    /// Less logging (-q: warnings and errors only, -qq: errors only).
     #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: u8,
 
