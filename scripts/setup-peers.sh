@@ -8,7 +8,7 @@
 #
 # Idempotent and quick when nothing changed: each part is skipped while the lock or
 # requirements file it was installed from is unchanged. Runs as root on Debian
-# (apt-get); without root the apt step is skipped with a warning if anything is missing.
+# (apt-get); as another user it uses sudo, and without sudo it warns about what is missing.
 #
 #   scripts/setup-peers.sh            install what is missing or out of date
 #   scripts/setup-peers.sh --force    reinstall the npm packages and the venv
@@ -28,17 +28,21 @@ hash_of() { sha256sum "$@" | sha256sum | cut -d' ' -f1; }
 
 apt_updated=0
 apt_install() {
+  local as_root=()
   if [[ $(id -u) -ne 0 ]]; then
-    say "warning: not root, cannot apt-get install $*"
-    return 1
+    if ! command -v sudo >/dev/null 2>&1; then
+      say "warning: not root and no sudo, cannot apt-get install $*"
+      return 1
+    fi
+    as_root=(sudo)
   fi
   if ((apt_updated == 0)); then
     say "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     apt_updated=1
   fi
   say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 is_installed() {
