@@ -8,11 +8,13 @@
 //! `_meta` says, and answers `server/discover` from the server's `initialize` result.
 
 use super::modern::{self as link, ModernLink, Probe};
+use super::mrtr::{self, InputBroker, Retry};
 use super::{Active, Error, Mode, Protocol, Transport};
 use crate::jsonrpc::{Kind, Message};
 use crate::modern::{self, HostIdentity};
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// How long a remembered era is trusted before the server is asked again.
 const ERA_TTL_SECS: u64 = 7 * 24 * 3600;
@@ -252,6 +254,12 @@ impl Transport {
             s.record_initialize_result(reply);
         }
         self.legacy_for_modern_host = Some(result);
+        // The server's mid-call questions become "input required" answers for this host.
+        let _ = self
+            .shared
+            .inbox
+            .broker
+            .set(Arc::new(InputBroker::default()));
         let initialized =
             Message::parse(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
                 .expect("a literal notification parses");
@@ -263,6 +271,9 @@ impl Transport {
         }
         if !self.answer_discover_locally(&first).await {
             let first = self.for_legacy_server(first);
+            let Some(first) = self.route_input(first) else {
+                return Ok(());
+            };
             match &self.active {
                 Some(Active::Streamable(s)) => s.send(first),
                 Some(Active::Sse(s)) => s.send(first),
@@ -291,6 +302,46 @@ impl Transport {
         };
         self.shared.inbox.deliver(answer).await;
         true
+    }
+
+    /// For a 2026-07-28 host on an `initialize`-era server: a retry carrying answers to the
+    /// server's questions sends them upstream (returns `None`); a call that may be asked for
+    /// input is tracked, so its result reaches the host under whichever id it retried with.
+    pub(super) fn route_input(&self, msg: Message) -> Option<Message> {
+        let Some(broker) = self.shared.inbox.broker.get().cloned() else {
+            return Some(msg);
+        };
+        if msg.kind() != Kind::Request {
+            return Some(msg);
+        }
+        match broker.resume(msg) {
+            Retry::Answers(answers) => {
+                tracing::debug!("the host answered the server's questions; passing them on");
+                for answer in answers {
+                    match &self.active {
+                        Some(Active::Streamable(s)) => s.send(answer),
+                        Some(Active::Sse(s)) => s.send(answer),
+                        _ => {}
+                    }
+                }
+                None
+            }
+            Retry::Forward(msg) => {
+                if mrtr::may_need_input(&msg) {
+                    let id = msg.id().expect("requests have ids").clone();
+                    broker.track(&id);
+                    let answer = self.shared.inbox.watch(&id, false);
+                    let inbox = self.shared.inbox.clone();
+                    tokio::spawn(async move {
+                        if let Ok(answer) = answer.await {
+                            let target = broker.finish(&id);
+                            inbox.deliver_to_host(answer.with_id(&target)).await;
+                        }
+                    });
+                }
+                Some(msg)
+            }
+        }
     }
 
     /// A 2026-07-28 host's request as the `initialize`-era server should see it.

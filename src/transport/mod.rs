@@ -12,6 +12,7 @@
 mod eras;
 pub(crate) mod http;
 pub(crate) mod modern;
+mod mrtr;
 pub(crate) mod sse;
 pub(crate) mod sse_parse;
 pub(crate) mod stream;
@@ -137,6 +138,9 @@ pub(crate) struct Inbox {
     /// Sender half of the relay's inbound channel; the relay's writer holds the receiver.
     to_host_tx: mpsc::Sender<Message>,
     watchers: Mutex<HashMap<Id, Watcher>>,
+    /// For a 2026-07-28 host on an `initialize`-era server: turns the server's requests into
+    /// "input required" answers.
+    broker: std::sync::OnceLock<Arc<mrtr::InputBroker>>,
 }
 
 struct Watcher {
@@ -150,6 +154,7 @@ impl Inbox {
         Arc::new(Inbox {
             to_host_tx,
             watchers: Mutex::new(HashMap::new()),
+            broker: std::sync::OnceLock::new(),
         })
     }
 
@@ -171,8 +176,26 @@ impl Inbox {
                 }
             }
         }
+        self.deliver_to_host(msg).await;
+    }
+
+    /// Hands a message to the relay as it is, past any watcher.
+    async fn deliver_to_host(&self, msg: Message) {
         // A closed channel means the relay is shutting down; nothing is waiting any more.
         let _ = self.to_host_tx.send(msg).await;
+    }
+
+    /// Delivers a message the server sent while answering `related` (None for the GET
+    /// stream). A server request may be parked by the input broker instead.
+    async fn deliver_related(&self, msg: Message, related: Option<&Id>) {
+        match self.broker.get() {
+            Some(broker) if msg.kind() == jsonrpc::Kind::Request => match broker.park(msg, related)
+            {
+                Ok(input_required) => self.deliver_to_host(input_required).await,
+                Err(msg) => self.deliver(msg).await,
+            },
+            _ => self.deliver(msg).await,
+        }
     }
 
     /// Delivers a bridge-made error answer for request `id`.
@@ -199,6 +222,15 @@ impl Inbox {
     /// Parses a body or event data from the server and delivers each message in it.
     /// Returns the ids of the responses it delivered.
     pub(crate) async fn deliver_text(&self, text: &str) -> Result<Vec<Id>, Error> {
+        self.deliver_text_related(text, None).await
+    }
+
+    /// [`Inbox::deliver_text`] for a body or stream that answers `related`.
+    pub(crate) async fn deliver_text_related(
+        &self,
+        text: &str,
+        related: Option<&Id>,
+    ) -> Result<Vec<Id>, Error> {
         let items = jsonrpc::parse_batch(text).map_err(|e| Error::Protocol(e.to_string()))?;
         let mut answered = Vec::new();
         for item in items {
@@ -209,7 +241,7 @@ impl Inbox {
                     {
                         answered.push(id.clone());
                     }
-                    self.deliver(msg).await;
+                    self.deliver_related(msg, related).await;
                 }
                 Err(e) => tracing::warn!("dropping an invalid message from the server: {e}"),
             }
@@ -329,6 +361,9 @@ impl Transport {
             return Ok(());
         }
         let msg = self.for_legacy_server(msg);
+        let Some(msg) = self.route_input(msg) else {
+            return Ok(());
+        };
         self.shared.remember(&msg);
         let is_initialize =
             msg.method() == Some("initialize") && msg.kind() == jsonrpc::Kind::Request;

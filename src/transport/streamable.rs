@@ -432,7 +432,12 @@ impl Streamable {
             if event.data.is_empty() || event.kind() != "message" {
                 continue; // priming events and other types carry no message
             }
-            match self.shared.inbox.deliver_text(&event.data).await {
+            match self
+                .shared
+                .inbox
+                .deliver_text_related(&event.data, wanted)
+                .await
+            {
                 Ok(answered) => {
                     if wanted.is_some_and(|id| answered.contains(id)) {
                         return Ok(true);

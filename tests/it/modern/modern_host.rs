@@ -253,3 +253,49 @@ async fn other_versions_are_refused_for_a_legacy_server() {
     assert!(server.calls("tools/list").is_empty());
     bridge.finish().await;
 }
+
+/// Modern host, legacy server: the server's question in the middle of a call reaches the
+/// host as an "input required" result; the host's retry carries the answer back upstream
+/// and gets the call's result under the retry's id. The call runs once on the server.
+#[tokio::test]
+async fn server_questions_become_input_required() {
+    let server = MockMcp::start(LegacyConfig {
+        answer: crate::support::mock::Answer::Sse,
+        ..LegacyConfig::default()
+    })
+    .await;
+    let mut bridge = Bridge::start(&[&server.url()]);
+    bridge
+        .send(modern_request(1, "server/discover", json!({})))
+        .await;
+    bridge.recv_answer(json!(1)).await;
+    bridge
+        .send(modern_request(2, "tools/call", json!({"name": "elicit"})))
+        .await;
+    let (answer, _) = bridge.recv_answer(json!(2)).await;
+    let result = &answer["result"];
+    assert_eq!(result["resultType"], "input_required", "{answer}");
+    let (key, ask) = result["inputRequests"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    assert_eq!(ask["method"], "elicitation/create");
+    assert_eq!(ask["params"]["message"], "name?");
+    let retry = modern_request(
+        3,
+        "tools/call",
+        json!({"name": "elicit", "inputResponses": {key.as_str(): {"action": "accept", "content": {"name": "Ada"}}},
+               "requestState": result["requestState"]}),
+    );
+    bridge.send(retry).await;
+    let (done, _) = bridge.recv_answer(json!(3)).await;
+    assert_eq!(done["result"]["content"][0]["text"], "hello Ada", "{done}");
+    assert_eq!(
+        server.calls("tools/call").len(),
+        1,
+        "the call ran once upstream"
+    );
+    bridge.finish().await;
+}
