@@ -15,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
-# The real-keyring tests (`keyring_*` in src/auth/store/ and tests/it/keyring.rs) skip
+# The real-keyring tests (`keyring_*` in src/store/ and tests/it/keyring.rs) skip
 # loudly unless MCP_BRIDGE_TEST_KEYRING=1; `fallback_without_os_keyring` unless
 # MCP_BRIDGE_TEST_NO_KEYRING=1.
 # Each runs in a throwaway environment, never against the user's own keyring:
@@ -64,7 +64,7 @@ keyring_tests() {
     cargo test --locked fallback_without_os_keyring -- --nocapture 2>&1 | tee -a "$KEYRING_LOG"
 
   local passed
-  passed="$(grep -cE '^test (auth::store::.*::|keyring::)(keyring_|fallback_without_os_keyring).* ok$' "$KEYRING_LOG" || true)"
+  passed="$(grep -cE '^test (store::.*::|keyring::)(keyring_|fallback_without_os_keyring).* ok$' "$KEYRING_LOG" || true)"
   if grep -q 'SKIPPED' "$KEYRING_LOG" || ((passed < 5)); then
     echo "error: keyring tests skipped or missing ($passed passed; see above)" >&2
     rm -rf "$tmp"

@@ -10,9 +10,10 @@
 //! - The first line of a doc comment is the short help; the rest is the long help.
 //! - Every option is covered by a parse test at the bottom of this file.
 
-use crate::auth::store::StoreKind;
 use crate::env;
-use crate::transport::{Mode, Protocol};
+use crate::era::Protocol;
+use crate::store::StoreKind;
+use crate::transport::Mode;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 

@@ -63,6 +63,18 @@ pub(crate) fn for_log(url: &Url) -> String {
     shown.to_string()
 }
 
+/// The canonical URI of the server for `resource` when there is no PRM: no fragment, no
+/// trailing slash.
+pub(crate) fn canonical_resource(server: &Url) -> String {
+    let mut url = server.clone();
+    url.set_fragment(None);
+    let text = url.to_string();
+    match text.strip_suffix('/') {
+        Some(stripped) if url.query().is_none() => stripped.to_owned(),
+        _ => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +133,26 @@ mod tests {
         assert!(!same_origin(&a, &Url::parse("http://h/a").unwrap()));
         assert!(!same_origin(&a, &Url::parse("https://h:8443/a").unwrap()));
         assert!(!same_origin(&a, &Url::parse("https://evil.h/a").unwrap()));
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    /// The canonical resource drops the fragment and a bare trailing slash.
+    #[test]
+    fn canonical_resources() {
+        assert_eq!(
+            canonical_resource(&url("https://H.example/")),
+            "https://h.example"
+        );
+        assert_eq!(
+            canonical_resource(&url("https://h.example/mcp#x")),
+            "https://h.example/mcp"
+        );
+        assert_eq!(
+            canonical_resource(&url("https://h.example:8443/a/")),
+            "https://h.example:8443/a"
+        );
     }
 }

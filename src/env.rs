@@ -29,3 +29,5 @@ pub(crate) const MCP_BRIDGE_CALLBACK_PORT: &str = "MCP_BRIDGE_CALLBACK_PORT";
 pub(crate) const MCP_BRIDGE_STORE: &str = "MCP_BRIDGE_STORE";
 /// Protocol era (same as `--protocol`).
 pub(crate) const MCP_BRIDGE_PROTOCOL: &str = "MCP_BRIDGE_PROTOCOL";
+/// Extra trusted CA certificates (honoured as usual, added to `--ca-cert`).
+pub(crate) const SSL_CERT_FILE: &str = "SSL_CERT_FILE";

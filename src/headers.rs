@@ -11,14 +11,14 @@ use std::path::Path;
 
 /// Headers the bridge manages itself; a user value would break the protocol.
 const RESERVED: &[&str] = &[
-    "mcp-session-id",
-    "mcp-protocol-version",
+    crate::mcp::SESSION_HEADER,
+    crate::mcp::PROTOCOL_VERSION_HEADER,
     "content-type",
     "content-length",
     "host",
     "transfer-encoding",
     "connection",
-    "last-event-id",
+    crate::mcp::LAST_EVENT_ID_HEADER,
 ];
 
 /// Fragments of header names whose values are treated as credentials in logs.

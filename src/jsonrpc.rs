@@ -1,15 +1,26 @@
-//! The JSON-RPC 2.0 envelope: just enough of a message to route it.
+//! The JSON-RPC 2.0 envelope: just enough of a message to route it, and builders for the
+//! messages the bridge makes itself.
 //!
-//! A [`Message`] keeps the sender's JSON text as it came (made single-line if it was not) and
-//! exposes only what the bridge branches on: the kind, the id and the method. Payloads
-//! (`params`, `result`, `error`) are never decoded or re-encoded on the forwarding path.
+//! A [`Message`] keeps the sender's JSON text as it came (made single-line if it was not)
+//! and exposes what the bridge branches on: the kind, the id and the method, read once when
+//! the message is parsed. The payload (`params`, `result` or `error`) stays raw text; the
+//! few places that must read one ask for it ([`Message::params`], [`Message::result`]) and
+//! only that slice is decoded. Only JSON objects are messages.
+//!
+//! Builders ([`Message::request`], [`Message::result`], [`Message::error`], ...) write the
+//! text directly from validated parts, so a message the bridge makes is never printed and
+//! parsed back.
 //!
 //! This module owns parsing and building envelopes. It knows nothing of stdio, HTTP or the
 //! relay.
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
 
 /// JSON-RPC error code for text that is not JSON.
 pub(crate) const PARSE_ERROR: i64 = -32700;
@@ -24,57 +35,165 @@ pub(crate) const INTERNAL_ERROR: i64 = -32603;
 /// Implementation-defined server error: the remote end could not be reached or failed.
 pub(crate) const BRIDGE_ERROR: i64 = -32000;
 
-/// A request id, kept as canonical JSON text (`1`, `"abc"`) so it can be compared, hashed
-/// and written back exactly.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Id(String);
+/// A request id, compared as the value it stands for: a string by its characters (whatever
+/// escapes spelled them), a number by its exact value (`1`, `1.0`, `1e0` and `10e-1` are one
+/// id; `123456789012345678901234567890` and `123456789012345678901234567891` are two). It is
+/// written back with the text its sender used.
+#[derive(Clone)]
+pub(crate) struct Id {
+    /// The JSON text as the sender wrote it.
+    text: Box<str>,
+    /// What equality and hashing use: the decoded string, or the number in lowest terms.
+    key: Box<str>,
+}
 
 impl Id {
-    /// Builds an id from any JSON value the peer sent as `id`.
-    fn from_raw(raw: &RawValue) -> Result<Self, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(raw.get()).map_err(|e| format!("unreadable id: {e}"))?;
-        match value {
-            serde_json::Value::String(_) | serde_json::Value::Number(_) => {
-                // Re-serializing gives one spelling for equal ids (`"a"` vs `"\u0061"`).
-                Ok(Id(value.to_string()))
+    /// Builds an id from the JSON text the peer sent as `id`.
+    pub(crate) fn from_raw(raw: &str) -> Result<Self, String> {
+        let text = raw.trim();
+        let key = match text.as_bytes().first() {
+            Some(b'"') => {
+                if text.contains('\\') {
+                    let decoded: String =
+                        serde_json::from_str(text).map_err(|e| format!("unreadable id: {e}"))?;
+                    format!("s{decoded}")
+                } else {
+                    format!("s{}", &text[1..text.len() - 1])
+                }
             }
-            serde_json::Value::Null => Ok(Id("null".to_owned())),
-            _ => Err("id must be a string or a number".to_owned()),
-        }
+            Some(b'-' | b'0'..=b'9') => {
+                number_key(text).ok_or_else(|| format!("unreadable id {text:?}"))?
+            }
+            _ if text == "null" => "null".to_owned(),
+            _ => return Err("id must be a string or a number".to_owned()),
+        };
+        Ok(Id {
+            text: text.into(),
+            key: key.into(),
+        })
     }
 
     /// The `null` id, for errors about messages whose id could not be read.
     pub(crate) fn null() -> Self {
-        Id("null".to_owned())
+        Id {
+            text: "null".into(),
+            key: "null".into(),
+        }
     }
 
     /// An id the bridge makes for its own requests; hosts never see it.
     pub(crate) fn internal(label: &str, n: u64) -> Self {
-        Id(serde_json::Value::String(format!("mcp-bridge:{label}:{n}")).to_string())
+        let name = format!("mcp-bridge:{label}:{n}");
+        Id {
+            text: Value::String(name.clone()).to_string().into(),
+            key: format!("s{name}").into(),
+        }
     }
 
-    /// The id as JSON text, ready to embed in a message.
+    /// The id as JSON text, as its sender wrote it.
     pub(crate) fn as_json(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// The id as a JSON value (for payloads that name a request, like a cancellation).
+    pub(crate) fn to_value(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
     }
 
     /// Whether this is the `null` id (used for errors about unreadable messages).
     pub(crate) fn is_null(&self) -> bool {
-        self.0 == "null"
+        &*self.key == "null"
+    }
+
+    /// Whether both are the same id spelled the same way.
+    pub(crate) fn same_text(&self, other: &Id) -> bool {
+        self.text == other.text
+    }
+}
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Id) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Id {}
+
+impl Hash for Id {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
     }
 }
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
 impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
+}
+
+/// A JSON number in lowest terms, `n<sign><digits>e<exponent>`, so that two spellings of
+/// one value share a key and two values never do. `None` if it is not a JSON number.
+fn number_key(text: &str) -> Option<String> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (mantissa, None),
+    };
+    let digits_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits_ok(int) || (int.len() > 1 && int.starts_with('0')) {
+        return None;
+    }
+    if frac.is_some_and(|f| !digits_ok(f)) {
+        return None;
+    }
+    let frac = frac.unwrap_or("");
+    // The exponent, as written; a huge one stays text so it is never rounded.
+    let (exp_negative, exp_digits) = match exponent {
+        None => (false, "0"),
+        Some(e) => {
+            let (neg, d) = match e.as_bytes().first() {
+                Some(b'-') => (true, &e[1..]),
+                Some(b'+') => (false, &e[1..]),
+                _ => (false, e),
+            };
+            if !digits_ok(d) {
+                return None;
+            }
+            (neg, d)
+        }
+    };
+    let digits: String = int.chars().chain(frac.chars()).collect();
+    let significant = digits.trim_start_matches('0');
+    if significant.is_empty() {
+        return Some("n0".to_owned()); // every zero, including -0 and 0e5
+    }
+    let trimmed = significant.trim_end_matches('0');
+    let shift = (significant.len() - trimmed.len()) as i64 - frac.len() as i64;
+    let sign = if negative { "-" } else { "" };
+    let exp_digits = exp_digits.trim_start_matches('0');
+    let exp = if exp_digits.len() <= 18 {
+        let written: i64 = exp_digits.parse().unwrap_or(0);
+        let written = if exp_negative { -written } else { written };
+        (written + shift).to_string()
+    } else {
+        // Beyond any real id: exact, if not in lowest terms.
+        let sign = if exp_negative { "-" } else { "" };
+        format!("{sign}{exp_digits}{shift:+}")
+    };
+    Some(format!("n{sign}{trimmed}e{exp}"))
 }
 
 /// What a message is, decided from which members it has.
@@ -96,7 +215,9 @@ pub(crate) struct Message {
     text: String,
     kind: Kind,
     id: Option<Id>,
-    method: Option<String>,
+    method: Option<Box<str>>,
+    /// Where `params`, `result` or `error` (whichever the kind has) is in `text`.
+    payload: Option<Range<usize>>,
 }
 
 /// Why a piece of text is not a message; carries what the error reply needs.
@@ -126,6 +247,8 @@ struct Envelope<'a> {
     id: Option<&'a RawValue>,
     method: Option<String>,
     #[serde(borrow, default, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     error: Option<&'a RawValue>,
@@ -138,21 +261,39 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValu
 impl Message {
     /// Parses one message. Batches (arrays) are split by [`parse_batch`], not here.
     pub(crate) fn parse(text: &str) -> Result<Message, ParseError> {
-        let env: Envelope<'_> = match serde_json::from_str(text) {
+        Message::parse_owned(text.to_owned())
+    }
+
+    /// Parses one message from text the caller no longer needs (no copy is made).
+    pub(crate) fn parse_owned(text: String) -> Result<Message, ParseError> {
+        let text = single_line(text);
+        let trimmed = text.trim_start();
+        if !trimmed.starts_with('{') {
+            // Scalars and arrays are valid JSON but never a message.
+            return match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+                Ok(_) => Err(ParseError::Invalid {
+                    id: None,
+                    reason: "a message must be a JSON object".into(),
+                }),
+                Err(e) => Err(ParseError::NotJson(e.to_string())),
+            };
+        }
+        let env: Envelope<'_> = match serde_json::from_str(&text) {
             Ok(env) => env,
             Err(e) if e.is_data() => {
-                // Valid JSON of the wrong shape (a number, a string, a member of the wrong type).
+                // Valid JSON of the wrong shape (a member of the wrong type, twice, ...).
                 return Err(ParseError::Invalid {
-                    id: salvage_id(text),
+                    id: salvage_id(&text),
                     reason: e.to_string(),
                 });
             }
             Err(e) => return Err(ParseError::NotJson(e.to_string())),
         };
         let id = match env.id {
-            Some(raw) => {
-                Some(Id::from_raw(raw).map_err(|reason| ParseError::Invalid { id: None, reason })?)
-            }
+            Some(raw) => Some(
+                Id::from_raw(raw.get())
+                    .map_err(|reason| ParseError::Invalid { id: None, reason })?,
+            ),
             None => None,
         };
         let invalid = |reason: &str| ParseError::Invalid {
@@ -162,11 +303,11 @@ impl Message {
         if env.jsonrpc != Some("2.0") {
             return Err(invalid("\"jsonrpc\" must be \"2.0\""));
         }
-        let kind = match (&env.method, &id, env.result.is_some(), env.error.is_some()) {
-            (Some(_), Some(_), false, false) => Kind::Request,
-            (Some(_), None, false, false) => Kind::Notification,
-            (None, Some(_), true, false) => Kind::Result,
-            (None, Some(_), false, true) => Kind::Error,
+        let (kind, payload) = match (&env.method, &id, env.result, env.error) {
+            (Some(_), Some(_), None, None) => (Kind::Request, env.params),
+            (Some(_), None, None, None) => (Kind::Notification, env.params),
+            (None, Some(_), Some(result), None) => (Kind::Result, Some(result)),
+            (None, Some(_), None, Some(error)) => (Kind::Error, Some(error)),
             _ => {
                 return Err(invalid(
                     "needs a method, or an id with one of result or error",
@@ -176,53 +317,71 @@ impl Message {
         if kind == Kind::Request && id.as_ref().is_some_and(Id::is_null) {
             return Err(invalid("a request id must not be null"));
         }
+        let payload = payload.map(|raw| span_of(&text, raw.get()));
+        let method = env.method.map(String::into_boxed_str);
         Ok(Message {
-            text: single_line(text),
+            text,
             kind,
             id,
-            method: env.method,
+            method,
+            payload,
         })
     }
 
-    /// Builds an error response the bridge itself sends for `id`.
-    pub(crate) fn error_response(id: &Id, code: i64, message: &str) -> Message {
+    /// A request the bridge sends.
+    pub(crate) fn request(id: &Id, method: &str, params: Option<&Value>) -> Message {
+        let params = params.map(Value::to_string);
+        Build::new(Kind::Request, Some(id), Some(method)).finish("params", params.as_deref())
+    }
+
+    /// A notification the bridge sends.
+    pub(crate) fn notification(method: &str, params: Option<&Value>) -> Message {
+        let params = params.map(Value::to_string);
+        Build::new(Kind::Notification, None, Some(method)).finish("params", params.as_deref())
+    }
+
+    /// A success response the bridge sends for `id`.
+    pub(crate) fn success(id: &Id, result: &Value) -> Message {
+        Build::new(Kind::Result, Some(id), None).finish("result", Some(&result.to_string()))
+    }
+
+    /// An error response the bridge sends for `id`.
+    pub(crate) fn error(id: &Id, code: i64, message: &str) -> Message {
         let error = serde_json::json!({ "code": code, "message": message });
-        let text = format!(
-            r#"{{"jsonrpc":"2.0","id":{},"error":{error}}}"#,
-            id.as_json()
-        );
-        Message {
-            text,
-            kind: Kind::Error,
-            id: Some(id.clone()),
-            method: None,
-        }
+        Build::new(Kind::Error, Some(id), None).finish("error", Some(&error.to_string()))
     }
 
-    /// Builds a success response the bridge itself sends for `id`.
-    pub(crate) fn result_response(id: &Id, result: &serde_json::Value) -> Message {
-        let text = format!(
-            r#"{{"jsonrpc":"2.0","id":{},"result":{result}}}"#,
-            id.as_json()
-        );
-        Message {
-            text,
-            kind: Kind::Result,
-            id: Some(id.clone()),
-            method: None,
-        }
+    /// An error response with `data`.
+    pub(crate) fn error_with_data(id: &Id, code: i64, message: &str, data: &Value) -> Message {
+        let error = serde_json::json!({ "code": code, "message": message, "data": data });
+        Build::new(Kind::Error, Some(id), None).finish("error", Some(&error.to_string()))
     }
 
-    /// A copy of this request under another id (used to replay the handshake privately).
+    /// This message under another id (a request replayed privately, an answer given back
+    /// under the id its asker used). The payload is copied as it is.
     pub(crate) fn with_id(&self, id: &Id) -> Message {
-        let mut value: serde_json::Value =
-            serde_json::from_str(&self.text).expect("text was parsed as a JSON object before");
-        value["id"] = serde_json::from_str(id.as_json()).expect("ids are valid JSON");
-        Message {
-            text: value.to_string(),
-            id: Some(id.clone()),
-            ..self.clone()
+        let name = match self.kind {
+            Kind::Request | Kind::Notification => "params",
+            Kind::Result => "result",
+            Kind::Error => "error",
+        };
+        if self.kind == Kind::Notification {
+            return self.clone(); // nothing to renumber
         }
+        Build::new(self.kind, Some(id), self.method()).finish(name, self.payload_text())
+    }
+
+    /// A request or notification with its `params` object changed by `change` (absent
+    /// `params`, or ones that are not an object, start as an empty object). Everything else
+    /// is kept as it was.
+    pub(crate) fn map_params(&self, change: impl FnOnce(&mut Map<String, Value>)) -> Message {
+        let mut params = match self.params::<Value>() {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        change(&mut params);
+        let params = Value::Object(params).to_string();
+        Build::new(self.kind, self.id(), self.method()).finish("params", Some(&params))
     }
 
     /// The message as single-line JSON text.
@@ -247,11 +406,41 @@ impl Message {
         matches!(self.kind, Kind::Result | Kind::Error)
     }
 
-    /// Decodes `result` (or `params`) into a typed value; used only where the bridge itself
-    /// must read a payload (the handshake), never on the forwarding path.
-    pub(crate) fn field<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
-        let value: serde_json::Value = serde_json::from_str(&self.text).ok()?;
-        serde_json::from_value(value.get(name)?.clone()).ok()
+    /// The raw text of `params`, `result` or `error`, whichever the message has.
+    pub(crate) fn payload_text(&self) -> Option<&str> {
+        self.payload.clone().map(|r| &self.text[r])
+    }
+
+    /// `params` decoded, for a request or notification that has them.
+    pub(crate) fn params<T: DeserializeOwned>(&self) -> Option<T> {
+        self.decode(matches!(self.kind, Kind::Request | Kind::Notification))
+    }
+
+    /// `result` decoded, for a success response.
+    pub(crate) fn result<T: DeserializeOwned>(&self) -> Option<T> {
+        self.decode(self.kind == Kind::Result)
+    }
+
+    /// `error` decoded, for an error response.
+    pub(crate) fn error_object(&self) -> Option<Value> {
+        self.decode(self.kind == Kind::Error)
+    }
+
+    /// The `error.code` of an error response.
+    pub(crate) fn error_code(&self) -> Option<i64> {
+        #[derive(Deserialize)]
+        struct Code {
+            code: i64,
+        }
+        self.decode::<Code>(self.kind == Kind::Error)
+            .map(|c| c.code)
+    }
+
+    fn decode<T: DeserializeOwned>(&self, applies: bool) -> Option<T> {
+        if !applies {
+            return None;
+        }
+        serde_json::from_str(self.payload_text()?).ok()
     }
 }
 
@@ -264,6 +453,63 @@ impl fmt::Debug for Message {
             .field("method", &self.method)
             .finish_non_exhaustive()
     }
+}
+
+/// Writes a message from parts that are already valid JSON (the id's text, a serialized
+/// method name, a serialized payload), recording where the payload lands.
+struct Build {
+    text: String,
+    kind: Kind,
+    id: Option<Id>,
+    method: Option<Box<str>>,
+}
+
+impl Build {
+    fn new(kind: Kind, id: Option<&Id>, method: Option<&str>) -> Build {
+        let mut text = String::with_capacity(64);
+        text.push_str(r#"{"jsonrpc":"2.0""#);
+        if let Some(id) = id {
+            text.push_str(r#","id":"#);
+            text.push_str(id.as_json());
+        }
+        if let Some(method) = method {
+            text.push_str(r#","method":"#);
+            text.push_str(&Value::String(method.to_owned()).to_string());
+        }
+        Build {
+            text,
+            kind,
+            id: id.cloned(),
+            method: method.map(Into::into),
+        }
+    }
+
+    /// Adds the payload member `name` (when there is one) and closes the object.
+    fn finish(mut self, name: &str, payload: Option<&str>) -> Message {
+        let payload = payload.map(|raw| {
+            self.text.push_str(",\"");
+            self.text.push_str(name);
+            self.text.push_str("\":");
+            let start = self.text.len();
+            // Payloads come from serde_json or from a parsed message: single-line already.
+            self.text.push_str(raw);
+            start..self.text.len()
+        });
+        self.text.push('}');
+        Message {
+            text: self.text,
+            kind: self.kind,
+            id: self.id,
+            method: self.method,
+            payload,
+        }
+    }
+}
+
+/// The byte range of `part` (a slice borrowed from `whole`) inside `whole`.
+fn span_of(whole: &str, part: &str) -> Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
 }
 
 /// Parses text that may be a single message or a batch (array) of messages.
@@ -297,18 +543,20 @@ fn salvage_id(text: &str) -> Option<Id> {
         id: Option<&'a RawValue>,
     }
     let only: OnlyId<'_> = serde_json::from_str(text).ok()?;
-    Id::from_raw(only.id?).ok()
+    Id::from_raw(only.id?.get()).ok()
 }
 
 /// Returns `text` with line breaks between tokens removed, so a message always fits on one
 /// line. Line breaks cannot occur inside JSON strings (they must be escaped), so removing
-/// every raw CR and LF outside strings keeps the document identical in meaning.
-fn single_line(text: &str) -> String {
-    let text = text.trim();
+/// every raw CR and LF keeps the document identical in meaning.
+fn single_line(text: String) -> String {
     if !text.contains(['\n', '\r']) {
-        return text.to_owned();
+        return text;
     }
-    text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect()
+    text.trim()
+        .chars()
+        .filter(|c| !matches!(c, '\n' | '\r'))
+        .collect()
 }
 
 #[cfg(test)]
@@ -319,6 +567,10 @@ mod tests {
         Message::parse(text).expect("test input is a valid message")
     }
 
+    fn id(text: &str) -> Id {
+        Id::from_raw(text).unwrap()
+    }
+
     /// Each kind is recognised from its members, and the id keeps its JSON spelling.
     #[test]
     fn classifies_kinds() {
@@ -327,29 +579,65 @@ mod tests {
             (m.kind(), m.id().unwrap().as_json(), m.method()),
             (Kind::Request, "7", Some("tools/list"))
         );
+        assert_eq!(m.payload_text(), Some("{}"));
         let m = parse(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
-        assert_eq!((m.kind(), m.id()), (Kind::Notification, None));
+        assert_eq!(
+            (m.kind(), m.id(), m.payload_text()),
+            (Kind::Notification, None, None)
+        );
         let m = parse(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#);
         assert_eq!(
             (m.kind(), m.id().unwrap().as_json()),
             (Kind::Result, "\"a\"")
         );
         let m = parse(r#"{"jsonrpc":"2.0","id":"a","error":{"code":1,"message":"x"}}"#);
-        assert_eq!(m.kind(), Kind::Error);
+        assert_eq!((m.kind(), m.error_code()), (Kind::Error, Some(1)));
         let m = parse(r#"{"jsonrpc":"2.0","id":null,"error":{"code":1,"message":"x"}}"#);
         assert!(m.id().unwrap().is_null());
         let m = parse(r#"{"jsonrpc":"2.0","id":2,"result":null}"#);
-        assert_eq!(m.kind(), Kind::Result);
+        assert_eq!((m.kind(), m.payload_text()), (Kind::Result, Some("null")));
     }
 
-    /// Equal ids compare equal whatever escapes the sender used.
+    /// Equal ids compare equal whatever escapes the sender used; strings and numbers differ.
     #[test]
-    fn ids_are_canonical() {
-        let a = parse(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#);
-        let b = parse(r#"{"jsonrpc":"2.0","id":"\u0061","result":{}}"#);
-        assert_eq!(a.id(), b.id());
-        let n = parse(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#);
-        assert_ne!(a.id(), n.id());
+    fn string_ids_are_canonical() {
+        assert_eq!(id(r#""a""#), id(r#""\u0061""#));
+        assert_ne!(id(r#""1""#), id("1"));
+        assert_eq!(id(r#""\u0061""#).as_json(), r#""\u0061""#);
+    }
+
+    /// Numbers compare by exact value: spellings of one value match, near values never do.
+    #[test]
+    fn number_ids_are_exact() {
+        for (a, b) in [
+            ("1", "1.0"),
+            ("1", "1e0"),
+            ("100", "1e2"),
+            ("100", "10E+1"),
+            ("0", "-0"),
+            ("0", "0.000e7"),
+            ("0.5", "5e-1"),
+            ("-12.50", "-1.25e1"),
+        ] {
+            assert_eq!(id(a), id(b), "{a} {b}");
+        }
+        for (a, b) in [
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567891",
+            ),
+            ("1", "-1"),
+            ("1", "10"),
+            ("0.1", "1"),
+            ("1e400", "1e401"),
+            ("1e99999999999999999999", "1e99999999999999999998"),
+        ] {
+            assert_ne!(id(a), id(b), "{a} {b}");
+        }
+        assert_eq!(id("1.0").as_json(), "1.0");
+        for bad in ["01", "1.", ".5", "1e", "--1", "1x"] {
+            assert!(Id::from_raw(bad).is_err(), "{bad}");
+        }
     }
 
     /// Non-JSON is a parse error; JSON of the wrong shape is invalid and keeps its id.
@@ -363,12 +651,12 @@ mod tests {
         assert_eq!(
             Message::parse(r#"{"jsonrpc":"2.0","id":3}"#).unwrap_err(),
             ParseError::Invalid {
-                id: Some(Id("3".into())),
+                id: Some(id("3")),
                 reason: "needs a method, or an id with one of result or error".into()
             }
         );
         let err = Message::parse(r#"{"jsonrpc":"2.0","id":4,"method":5}"#).unwrap_err();
-        assert!(matches!(err, ParseError::Invalid { id: Some(Id(ref s)), .. } if s == "4"));
+        assert!(matches!(err, ParseError::Invalid { id: Some(ref i), .. } if i.as_json() == "4"));
         assert!(matches!(
             Message::parse("42"),
             Err(ParseError::Invalid { id: None, .. })
@@ -383,6 +671,17 @@ mod tests {
         ));
     }
 
+    /// Arrays are never messages, even ones serde could read as a positional struct.
+    #[test]
+    fn arrays_are_not_messages() {
+        assert!(matches!(
+            Message::parse(r#"["2.0",5,"tools/list"]"#),
+            Err(ParseError::Invalid { .. })
+        ));
+        let items = parse_batch(r#"[["2.0",1,null,{}]]"#).unwrap();
+        assert!(matches!(items[0], Err(ParseError::Invalid { .. })));
+    }
+
     /// Pretty-printed JSON becomes one line with the same meaning; strings are untouched.
     #[test]
     fn pretty_json_becomes_one_line() {
@@ -390,33 +689,80 @@ mod tests {
             "{\n  \"jsonrpc\": \"2.0\",\r\n  \"id\": 1,\n  \"result\": {\"t\": \"a\\nb\"}\n}\n",
         );
         assert!(!m.as_str().contains('\n'));
-        let v: serde_json::Value = serde_json::from_str(m.as_str()).unwrap();
+        let v: Value = serde_json::from_str(m.as_str()).unwrap();
         assert_eq!(v["result"]["t"], "a\nb");
+        assert_eq!(m.result::<Value>().unwrap()["t"], "a\nb");
     }
 
-    /// Bridge-made errors are valid JSON-RPC with the request's id.
+    /// Bridge-made messages are valid JSON-RPC that parses to the same envelope.
     #[test]
-    fn builds_error_responses() {
-        let id = parse(r#"{"jsonrpc":"2.0","id":"x\"y","method":"m"}"#)
+    fn builds_messages() {
+        let i = parse(r#"{"jsonrpc":"2.0","id":"x\"y","method":"m"}"#)
             .id()
             .unwrap()
             .clone();
-        let e = Message::error_response(&id, INTERNAL_ERROR, "boom \"quoted\"");
-        let v: serde_json::Value = serde_json::from_str(e.as_str()).unwrap();
+        let e = Message::error(&i, INTERNAL_ERROR, "boom \"quoted\"");
+        let v: Value = serde_json::from_str(e.as_str()).unwrap();
         assert_eq!(v["id"], "x\"y");
         assert_eq!(v["error"]["message"], "boom \"quoted\"");
         assert_eq!(parse(e.as_str()).kind(), Kind::Error);
+        assert_eq!(e.error_code(), Some(INTERNAL_ERROR));
+
+        let r = Message::request(
+            &Id::internal("t", 1),
+            "tools/list",
+            Some(&serde_json::json!({"a":1})),
+        );
+        let p = parse(r.as_str());
+        assert_eq!(
+            (p.kind(), p.method(), p.id()),
+            (Kind::Request, Some("tools/list"), r.id())
+        );
+        assert_eq!(r.params::<Value>(), p.params::<Value>());
+        let n = Message::notification("notifications/initialized", None);
+        assert_eq!(
+            n.as_str(),
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
+        );
+        let d = Message::error_with_data(&i, -32022, "x", &serde_json::json!({"supported":[]}));
+        assert_eq!(
+            d.error_object().unwrap()["data"]["supported"],
+            serde_json::json!([])
+        );
     }
 
-    /// Replaying under another id changes only the id.
+    /// Replaying under another id changes only the id; the payload is kept byte for byte.
     #[test]
     fn with_id_replaces_only_the_id() {
-        let m = parse(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"a":1}}"#);
+        let m = parse(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"a":1.50}}"#);
         let r = m.with_id(&Id::internal("reinit", 2));
-        let v: serde_json::Value = serde_json::from_str(r.as_str()).unwrap();
+        let v: Value = serde_json::from_str(r.as_str()).unwrap();
         assert_eq!(v["id"], "mcp-bridge:reinit:2");
-        assert_eq!(v["params"]["a"], 1);
+        assert!(r.as_str().contains(r#""params":{"a":1.50}"#));
         assert_eq!(r.method(), Some("initialize"));
+        let answer = parse(r#"{"jsonrpc":"2.0","id":"s","result":{"x":[1]}}"#);
+        let back = answer.with_id(&id("1.0"));
+        assert_eq!(
+            back.as_str(),
+            r#"{"jsonrpc":"2.0","id":1.0,"result":{"x":[1]}}"#
+        );
+    }
+
+    /// Parameter mapping edits the params object and keeps the envelope.
+    #[test]
+    fn maps_params() {
+        let m = parse(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"t"}}"#);
+        let out = m.map_params(|p| {
+            p.insert("x".into(), Value::from(1));
+        });
+        let p: Value = out.params().unwrap();
+        assert_eq!(
+            (p["name"].clone(), p["x"].clone()),
+            (Value::from("t"), Value::from(1))
+        );
+        assert_eq!(out.id(), m.id());
+        let bare = parse(r#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#);
+        assert_eq!(bare.map_params(|_| {}).payload_text(), Some("{}"));
     }
 
     /// Batches split into messages; a bad element does not spoil the rest.

@@ -7,17 +7,21 @@
 
 mod auth;
 mod cli;
+mod clock;
 mod commands;
 mod endpoint;
 mod env;
+mod era;
 mod exit;
 mod headers;
 mod jsonrpc;
 mod logging;
-mod modern;
+mod mcp;
+mod net;
 mod relay;
 mod secret;
 mod stdio;
+mod store;
 mod tool_filter;
 mod transport;
 

@@ -1,17 +1,19 @@
-//! The pump between the host (stdio) and the transport, and the exactly-one-response rule.
+//! The pump between the host (stdio) and an [`Upstream`], and the exactly-one-response rule.
 //!
 //! Three tasks: the reader owns stdin and turns lines into messages (answering bad input
-//! itself), the pump hands messages to the transport in order, and the writer owns stdout.
+//! itself), the pump hands messages to the upstream in order, and the writer owns stdout.
 //! Every request id the host sends is recorded in the pending table until one answer for it
-//! has been written; a second answer for the same id is dropped, and ids still pending at
-//! exit are answered with an error. Nothing but JSON-RPC messages is ever written to stdout.
+//! has been written; a second answer for the same id is dropped, an answer for an id nobody
+//! asked is dropped, and ids still pending at exit are answered with an error. Answers go
+//! out under the id text the host used. Nothing but JSON-RPC messages is ever written to
+//! stdout.
 //!
-//! The relay knows the transport and the envelope; it knows nothing of HTTP.
+//! The relay knows the envelope and two small traits; it knows nothing of HTTP, eras or
+//! authorization.
 
 use crate::jsonrpc::{self, Id, Kind, Message, ParseError};
 use crate::stdio::{Line, LineReader, write_line};
 use crate::tool_filter::ToolFilter;
-use crate::transport::{self, Transport};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
@@ -20,21 +22,91 @@ use tokio_util::sync::CancellationToken;
 
 /// How long a send that is under way may take to finish once a signal has arrived.
 const SIGNAL_GRACE: Duration = Duration::from_millis(500);
+/// How long the final answers may take to be written at exit.
+const FINAL_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Capacity of each channel between the tasks; a full channel stops the side feeding it.
 pub(crate) const CHANNEL_CAPACITY: usize = 64;
 
+/// Where the host's messages go: the server side of the bridge.
+pub(crate) trait Upstream: Send {
+    /// Why the upstream cannot continue.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Takes one message from the host, in stdin order. Per-request failures are answered on
+    /// the inbound side; `Err` means the connection cannot continue at all.
+    fn send(&mut self, msg: Message) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Resolves once the upstream has failed for good.
+    fn failed(&self) -> impl Future<Output = Self::Error> + Send;
+
+    /// Ends the connection (bounded in time).
+    fn close(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// What the upstream has for the host: answers, server requests and notifications.
+pub(crate) trait Inbound: Send + 'static {
+    /// The next message for the host; `None` once the upstream side is done.
+    fn recv(&mut self) -> impl Future<Output = Option<Message>> + Send;
+}
+
+impl Inbound for mpsc::Receiver<Message> {
+    async fn recv(&mut self) -> Option<Message> {
+        mpsc::Receiver::recv(self).await
+    }
+}
+
+/// The one shutdown handle of a bridge run. A signal and the host going away are
+/// announced through it, and everything it hands out ends when the relay stops.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Shutdown {
+    /// Cancelled when the relay has stopped the upstream; the parent of everything below.
+    stopped: CancellationToken,
+    /// Cancelled by SIGINT or SIGTERM.
+    signalled: CancellationToken,
+    /// Cancelled when the host is gone: stdin closed, or a signal.
+    host_gone: CancellationToken,
+}
+
+impl Shutdown {
+    pub(crate) fn new() -> Shutdown {
+        let stopped = CancellationToken::new();
+        Shutdown {
+            signalled: stopped.child_token(),
+            host_gone: stopped.child_token(),
+            stopped,
+        }
+    }
+
+    /// A signal arrived: stop reading, answer what is pending, exit.
+    pub(crate) fn signal(&self) {
+        self.signalled.cancel();
+        self.host_gone.cancel();
+    }
+
+    /// Fires when the host is gone (stdin closed, or a signal): a login waiting for the
+    /// user stops at once.
+    pub(crate) fn host_gone(&self) -> CancellationToken {
+        self.host_gone.clone()
+    }
+
+    /// Fires when the relay stops the upstream: every task of the upstream ends.
+    pub(crate) fn stopped(&self) -> CancellationToken {
+        self.stopped.clone()
+    }
+}
+
 /// Why the relay stopped.
 #[derive(Debug)]
-pub(crate) enum QuitReason {
+pub(crate) enum QuitReason<E> {
     /// The host closed stdin: the normal end.
     StdinClosed,
     /// SIGINT or SIGTERM.
     Signal,
     /// The host stopped reading stdout.
     StdoutClosed,
-    /// The transport cannot continue.
-    Fatal(transport::Error),
+    /// The upstream cannot continue.
+    Fatal(E),
 }
 
 /// Relay settings from the command line.
@@ -48,40 +120,40 @@ pub(crate) struct Options {
     pub(crate) tool_filter: ToolFilter,
 }
 
-/// Requests from the host that still need their one answer, with their method.
-type PendingTable = watch::Sender<HashMap<Id, String>>;
+/// A request from the host that still needs its one answer.
+#[derive(Debug)]
+struct Pending {
+    /// The id as the host wrote it; the answer goes out under this text.
+    id: Id,
+    method: Box<str>,
+}
 
-/// Runs the bridge until stdin closes, a signal arrives, stdout closes or the transport
+/// Requests from the host that still need their one answer, by id.
+type PendingTable = watch::Sender<HashMap<Id, Pending>>;
+
+/// Runs the bridge until stdin closes, a signal arrives, stdout closes or the upstream
 /// fails. Every pending request is answered before this returns.
-pub(crate) async fn run<R, W>(
+pub(crate) async fn run<R, W, U, I>(
     stdin: R,
     stdout: W,
-    mut transport: Transport,
-    from_server_rx: mpsc::Receiver<Message>,
+    mut upstream: U,
+    inbound: I,
     options: Options,
-    signal: CancellationToken,
-    host_gone: CancellationToken,
-) -> QuitReason
+    shutdown: Shutdown,
+) -> QuitReason<U::Error>
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
+    U: Upstream,
+    I: Inbound,
 {
     let pending: PendingTable = watch::Sender::new(HashMap::new());
-    // Bridge-made replies to bad input; written without the pending check.
+    // Bridge-made replies (to bad input, and at exit); written without the pending check.
     let (local_tx, local_rx) = mpsc::channel::<Message>(CHANNEL_CAPACITY);
     // Messages from the host, in stdin order, for the pump.
     let (from_host_tx, mut from_host_rx) = mpsc::channel::<Message>(CHANNEL_CAPACITY);
     let stdout_closed = CancellationToken::new();
-    // Cancelled when stdin closes; `host_gone` (the caller's, for a login in progress)
-    // follows it.
-    let stdin_closed = host_gone.child_token();
-    let host_gone_on_eof = {
-        let (closed, gone) = (stdin_closed.clone(), host_gone.clone());
-        tokio::spawn(async move {
-            closed.cancelled().await;
-            gone.cancel();
-        })
-    };
+    let stdin_closed = CancellationToken::new();
 
     let reader = tokio::spawn(read_stdin(
         LineReader::new(
@@ -96,13 +168,21 @@ where
     ));
     let writer = tokio::spawn(write_stdout(
         stdout,
-        from_server_rx,
+        inbound,
         local_rx,
         pending.clone(),
         options.tool_filter.clone(),
         stdout_closed.clone(),
     ));
+    let host_gone_on_eof = {
+        let (closed, shutdown) = (stdin_closed.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            closed.cancelled().await;
+            shutdown.host_gone.cancel();
+        })
+    };
 
+    let signal = shutdown.signalled.clone();
     // Set when the drain already ran out while a send was blocked.
     let mut drained = false;
     let quit = 'pump: loop {
@@ -110,7 +190,7 @@ where
             biased;
             _ = signal.cancelled() => break 'pump QuitReason::Signal,
             _ = stdout_closed.cancelled() => break 'pump QuitReason::StdoutClosed,
-            e = transport.failed() => break 'pump QuitReason::Fatal(e),
+            e = upstream.failed() => break 'pump QuitReason::Fatal(e),
             msg = from_host_rx.recv() => {
                 let Some(msg) = msg else { break 'pump QuitReason::StdinClosed };
                 tokio::select! {
@@ -124,7 +204,7 @@ where
                         drained = true;
                         break 'pump QuitReason::StdinClosed;
                     }
-                    r = transport.send(msg) => if let Err(e) = r { break 'pump QuitReason::Fatal(e) },
+                    r = upstream.send(msg) => if let Err(e) = r { break 'pump QuitReason::Fatal(e) },
                 }
             }
         }
@@ -143,25 +223,32 @@ where
             _ = signal.cancelled(), if matches!(quit, QuitReason::StdinClosed) => {}
         }
     }
-    transport.close().await;
+    // Every upstream task ends; the upstream then says goodbye (DELETE), bounded in time.
+    shutdown.stopped.cancel();
+    upstream.close().await;
 
     // Whatever is still pending gets its one answer now.
-    let leftover: Vec<Id> = pending.send_modify_ret(|p| p.drain().map(|(id, _)| id).collect());
+    let leftover: Vec<Pending> = pending.send_modify_ret(|p| p.drain().map(|(_, p)| p).collect());
     let message = match &quit {
-        QuitReason::Fatal(e) => format!("mcp-bridge: {e}"),
+        QuitReason::Fatal(e) => format!("mcp-bridge: {}", crate::net::error_chain(e)),
         _ => "mcp-bridge is shutting down; the request was not answered".to_owned(),
     };
-    for id in leftover {
-        let _ = local_tx
-            .send(Message::error_response(
-                &id,
-                jsonrpc::BRIDGE_ERROR,
-                &message,
-            ))
-            .await;
+    let final_answers = async {
+        for p in leftover {
+            let answer = Message::error(&p.id, jsonrpc::BRIDGE_ERROR, &message);
+            if local_tx.send(answer).await.is_err() {
+                break;
+            }
+        }
+        drop(local_tx);
+        let _ = writer.await;
+    };
+    if tokio::time::timeout(FINAL_WRITE_TIMEOUT, final_answers)
+        .await
+        .is_err()
+    {
+        tracing::info!("the host is not reading stdout; exiting without the last answers");
     }
-    drop(local_tx);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     host_gone_on_eof.abort();
     quit
 }
@@ -205,7 +292,7 @@ async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
             Line::Text(text) => text,
             Line::TooLong(n) => {
                 tracing::warn!(bytes = n, "message from the host is too large; dropped");
-                let reply = Message::error_response(
+                let reply = Message::error(
                     &Id::null(),
                     jsonrpc::INVALID_REQUEST,
                     &format!("message of {n} bytes exceeds the limit (see --max-message-size)"),
@@ -215,9 +302,10 @@ async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
             }
         };
         tracing::trace!(body = %text, "from host");
-        let items = match jsonrpc::parse_batch(&text) {
-            Ok(items) => items,
-            Err(e) => vec![Err(e)],
+        let items = if text.trim_start().starts_with('[') {
+            jsonrpc::parse_batch(&text).unwrap_or_else(|e| vec![Err(e)])
+        } else {
+            vec![Message::parse_owned(text)]
         };
         for item in items {
             let msg = match item {
@@ -228,22 +316,32 @@ async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
                     continue;
                 }
             };
-            if msg.kind() == Kind::Request {
-                let id = msg.id().expect("requests have ids").clone();
+            if let Some(id) = msg.id().filter(|_| msg.kind() == Kind::Request) {
                 if let Some(reason) = filter.refuse_call(&msg) {
-                    let _ = local_tx
-                        .send(Message::error_response(
-                            &id,
-                            jsonrpc::METHOD_NOT_FOUND,
-                            &reason,
-                        ))
-                        .await;
+                    let refusal = Message::error(id, jsonrpc::METHOD_NOT_FOUND, &reason);
+                    let _ = local_tx.send(refusal).await;
                     continue;
                 }
-                let method = msg.method().unwrap_or_default().to_owned();
-                let duplicate = pending.send_modify_ret(|p| p.insert(id.clone(), method).is_some());
-                if duplicate {
+                let entry = Pending {
+                    id: id.clone(),
+                    method: msg.method().unwrap_or_default().into(),
+                };
+                let taken = pending.send_modify_ret(|p| {
+                    if p.contains_key(id) {
+                        return true;
+                    }
+                    p.insert(id.clone(), entry);
+                    false
+                });
+                if taken {
                     tracing::warn!(%id, "the host reused the id of a request still in flight");
+                    let refusal = Message::error(
+                        id,
+                        jsonrpc::INVALID_REQUEST,
+                        "a request with this id is still in flight; ids must be unique",
+                    );
+                    let _ = local_tx.send(refusal).await;
+                    continue;
                 }
             }
             if to_pump_tx.send(msg).await.is_err() {
@@ -253,16 +351,16 @@ async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
     }
 }
 
-/// The stdout task: the only writer of stdout. Server answers pass the pending check.
-async fn write_stdout<W: AsyncWrite + Unpin>(
+/// The stdout task: the only writer of stdout. Upstream answers pass the pending check.
+async fn write_stdout<W: AsyncWrite + Unpin, I: Inbound>(
     mut stdout: W,
-    mut from_server_rx: mpsc::Receiver<Message>,
+    mut inbound: I,
     mut local_rx: mpsc::Receiver<Message>,
     pending: PendingTable,
     filter: ToolFilter,
     stdout_closed: CancellationToken,
 ) {
-    let mut server_open = true;
+    let mut upstream_open = true;
     loop {
         let msg = tokio::select! {
             biased;
@@ -270,12 +368,12 @@ async fn write_stdout<W: AsyncWrite + Unpin>(
                 Some(m) => m,
                 None => break, // the relay is done
             },
-            m = from_server_rx.recv(), if server_open => match m {
+            m = inbound.recv(), if upstream_open => match m {
                 Some(m) => match admit(m, &pending, &filter) {
                     Some(m) => m,
                     None => continue,
                 },
-                None => { server_open = false; continue }
+                None => { upstream_open = false; continue }
             },
         };
         tracing::trace!(body = msg.as_str(), "to host");
@@ -287,17 +385,23 @@ async fn write_stdout<W: AsyncWrite + Unpin>(
     }
 }
 
-/// The exactly-one-response check: an answer passes only if its id is still pending.
+/// The exactly-one-response check: an answer passes only if its id is still pending, and
+/// leaves under the id text the host used.
 fn admit(msg: Message, pending: &PendingTable, filter: &ToolFilter) -> Option<Message> {
     if !msg.is_response() {
         return Some(msg);
     }
     let id = msg.id().expect("responses have ids");
-    let Some(method) = pending.send_modify_ret(|p| p.remove(id)) else {
+    let Some(asked) = pending.send_modify_ret(|p| p.remove(id)) else {
         tracing::debug!(%id, "dropping an answer for a request that is not pending (already answered, or unknown)");
         return None;
     };
-    if method == "tools/list" && msg.kind() == Kind::Result {
+    let msg = if asked.id.same_text(id) {
+        msg
+    } else {
+        msg.with_id(&asked.id)
+    };
+    if &*asked.method == "tools/list" && msg.kind() == Kind::Result {
         return Some(filter.filter_list(msg));
     }
     Some(msg)
@@ -306,14 +410,14 @@ fn admit(msg: Message, pending: &PendingTable, filter: &ToolFilter) -> Option<Me
 /// The error reply for a line that is not a valid message.
 fn reply_to_bad_input(e: &ParseError) -> Message {
     match e {
-        ParseError::NotJson(_) => Message::error_response(
+        ParseError::NotJson(_) => Message::error(
             &Id::null(),
             jsonrpc::PARSE_ERROR,
             &format!("parse error: {e}"),
         ),
         ParseError::Invalid { id, .. } => {
             let id = id.clone().unwrap_or_else(Id::null);
-            Message::error_response(
+            Message::error(
                 &id,
                 jsonrpc::INVALID_REQUEST,
                 &format!("invalid request: {e}"),
@@ -321,3 +425,6 @@ fn reply_to_bad_input(e: &ParseError) -> Message {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

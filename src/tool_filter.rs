@@ -47,7 +47,7 @@ impl ToolFilter {
         }
         tracing::debug!(hidden = before - tools.len(), "hid tools from the host");
         let id = msg.id().expect("a tools/list answer has an id").clone();
-        Message::result_response(&id, &value["result"])
+        Message::success(&id, &value["result"])
     }
 
     /// The reason to refuse a `tools/call` for a hidden tool, if it is one.
@@ -59,7 +59,7 @@ impl ToolFilter {
         struct Params {
             name: String,
         }
-        let name = msg.field::<Params>("params")?.name;
+        let name = msg.params::<Params>()?.name;
         self.hides(&name)
             .then(|| format!("tool {name:?} is disabled by --ignore-tool"))
     }

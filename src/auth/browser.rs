@@ -86,12 +86,12 @@ pub(crate) fn check_url(raw: &str) -> Result<Url, BrowserError> {
         "http" if is_loopback(&url) => {}
         "http" => {
             return Err(BrowserError::InsecureHttp {
-                host: shown(url.host_str().unwrap_or("?")),
+                host: crate::net::excerpt(url.host_str().unwrap_or("?"), MAX_SHOWN),
             });
         }
         other => {
             return Err(BrowserError::Scheme {
-                scheme: shown(other),
+                scheme: crate::net::excerpt(other, MAX_SHOWN),
             });
         }
     }
@@ -113,22 +113,7 @@ pub(crate) fn check_url(raw: &str) -> Result<Url, BrowserError> {
 /// Characters no authorization URL may contain: controls (C0, DEL, C1), any whitespace, and
 /// the invisible marks that reorder or hide text on a terminal.
 fn is_forbidden(c: char) -> bool {
-    c.is_control()
-        || c.is_whitespace()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-}
-
-/// An untrusted fragment for an error message: escaped and cut short.
-fn shown(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .take(MAX_SHOWN)
-        .flat_map(char::escape_debug)
-        .collect();
-    if s.chars().count() > MAX_SHOWN {
-        out.push('…');
-    }
-    out
+    c.is_control() || c.is_whitespace() || crate::net::is_invisible_mark(c)
 }
 
 /// How the authorization URL reaches a browser.
@@ -194,7 +179,7 @@ fn spawn_command(program: &PathBuf, url: &Url) -> Result<(), BrowserError> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|error| BrowserError::Launch {
-            launcher: shown(&program.display().to_string()),
+            launcher: crate::net::excerpt(&program.display().to_string(), MAX_SHOWN),
             error,
         })?;
     let outputs: Vec<Box<dyn std::io::Read + Send>> = [
@@ -220,7 +205,7 @@ fn spawn_command(program: &PathBuf, url: &Url) -> Result<(), BrowserError> {
                     .lines()
                     .map_while(Result::ok)
                 {
-                    debug!(line = %shown(&line), "browser command output");
+                    debug!(line = %crate::net::excerpt(&line, MAX_SHOWN), "browser command output");
                 }
             });
         if let Err(e) = logger {

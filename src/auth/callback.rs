@@ -89,7 +89,7 @@ pub(crate) struct CallbackParams {
     /// The authorization code, for the token request only.
     pub(crate) code: Secret,
     /// The RFC 9207 `iss` parameter, exactly as received. Untrusted: the flow compares it with
-    /// the issuer and must not print it raw (see [`printable`]).
+    /// the issuer and must not print it raw (see [`crate::net::excerpt`]).
     pub(crate) iss: Option<String>,
 }
 
@@ -269,12 +269,12 @@ fn judge(query: &str, expected_state: &str) -> Result<CallbackParams, CallbackEr
     }
     if let Some(error) = p.error.take() {
         return Err(CallbackError::Denied {
-            error: printable(&error, MAX_ERROR_LEN),
+            error: crate::net::excerpt(&error, MAX_ERROR_LEN),
             description: p
                 .error_description
                 .take()
                 .filter(|d| !d.is_empty())
-                .map(|d| printable(&d, MAX_DESCRIPTION_LEN)),
+                .map(|d| crate::net::excerpt(&d, MAX_DESCRIPTION_LEN)),
             iss: p.iss.take(),
         });
     }
@@ -314,26 +314,6 @@ fn same_secret(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |diff, (x, y)| diff | (x ^ y))
             == 0
-}
-
-/// Untrusted text made safe to print: ASCII printable characters kept, anything else (controls,
-/// escapes, invisible or reordering marks) replaced by `?`, cut to `max` characters.
-pub(crate) fn printable(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .take(max)
-        .map(|c| {
-            if c == ' ' || c.is_ascii_graphic() {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    if s.chars().nth(max).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 /// The pages the browser sees. All are static: nothing from the request is reflected.
@@ -557,7 +537,7 @@ mod tests {
             panic!("expected Denied, got {result:?}");
         };
         assert_eq!(error, "access_denied");
-        assert_eq!(description.as_deref(), Some("User said no?[31m?"));
+        assert_eq!(description.as_deref(), Some("User said no?[31m"));
         assert_eq!(status, 400);
         assert!(!body.contains("User said no") && !body.contains("evil"));
     }
@@ -674,14 +654,6 @@ mod tests {
         assert!(!same_secret("abc", "ab"));
         assert!(!same_secret("abc", "ABC"));
         assert!(same_secret("", ""));
-    }
-
-    /// Untrusted text loses controls and escapes and is cut short.
-    #[test]
-    fn printable_sanitises() {
-        assert_eq!(printable("a\u{1b}[2Jb\r\n\u{202e}c", 100), "a?[2Jb???c");
-        assert_eq!(printable(&"x".repeat(400), 300).chars().count(), 301);
-        assert_eq!(printable("short", 300), "short");
     }
 
     /// `CallbackParams` never prints the code.

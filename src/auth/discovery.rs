@@ -10,11 +10,10 @@
 use super::AuthError;
 use super::challenge::Challenge;
 use crate::endpoint;
+use crate::net;
 use serde::Deserialize;
 use url::Url;
 
-/// The protocol version sent with discovery requests (servers may vary metadata by it).
-const PROTOCOL_VERSION: &str = "2025-11-25";
 /// Largest metadata document accepted.
 const METADATA_LIMIT: usize = 256 * 1024;
 
@@ -71,7 +70,7 @@ pub(crate) struct Discovery {
 
 /// Runs discovery for `server`, starting from the challenge of its 401 (if any).
 pub(crate) async fn discover(
-    client: &reqwest::Client,
+    client: &net::Client,
     server: &Url,
     challenge: Option<&Challenge>,
 ) -> Result<Discovery, AuthError> {
@@ -116,7 +115,7 @@ pub(crate) fn prm_candidates(server: &Url, challenge: Option<&Challenge>) -> Vec
 }
 
 async fn fetch_resource_metadata(
-    client: &reqwest::Client,
+    client: &net::Client,
     server: &Url,
     challenge: Option<&Challenge>,
 ) -> Result<Option<ResourceMetadata>, AuthError> {
@@ -159,18 +158,6 @@ pub(crate) fn check_resource(resource: &str, server: &Url) -> Result<String, Aut
     Ok(resource.to_owned())
 }
 
-/// The canonical URI of the server for `resource` when there is no PRM: no fragment, no
-/// trailing slash.
-pub(crate) fn canonical_resource(server: &Url) -> String {
-    let mut url = server.clone();
-    url.set_fragment(None);
-    let text = url.to_string();
-    match text.strip_suffix('/') {
-        Some(stripped) if url.query().is_none() => stripped.to_owned(),
-        _ => text,
-    }
-}
-
 /// Where to look for the metadata of `issuer`, in the specification's order.
 pub(crate) fn as_metadata_candidates(issuer: &Url) -> Vec<Url> {
     let path = issuer.path().trim_end_matches('/');
@@ -197,7 +184,7 @@ pub(crate) fn as_metadata_candidates(issuer: &Url) -> Vec<Url> {
 
 /// Fetches and validates the metadata of `issuer`; its `issuer` must be identical.
 pub(crate) async fn fetch_as_metadata(
-    client: &reqwest::Client,
+    client: &net::Client,
     issuer: &str,
 ) -> Result<AsMetadata, AuthError> {
     let issuer_url = Url::parse(issuer).map_err(|e| {
@@ -245,14 +232,14 @@ fn validate_metadata(raw: RawAsMetadata, issuer: &str) -> Result<AsMetadata, Aut
 
 /// The 2025-03-26 behaviour for servers without PRM: the authorization server lives at the
 /// server's origin; its metadata is tried there, else the default endpoints are used.
-async fn legacy_discovery(client: &reqwest::Client, server: &Url) -> Result<Discovery, AuthError> {
+async fn legacy_discovery(client: &net::Client, server: &Url) -> Result<Discovery, AuthError> {
     let origin = server.origin().ascii_serialization();
     tracing::info!(
         "the server publishes no protected resource metadata; using {origin} as the authorization server"
     );
     let base =
         Url::parse(&origin).map_err(|e| AuthError::Discovery(format!("bad server origin: {e}")))?;
-    let resource = canonical_resource(server);
+    let resource = endpoint::canonical_resource(server);
     for url in as_metadata_candidates(&base) {
         if let Some(raw) = fetch_json::<RawAsMetadata>(client, &url).await? {
             // Older servers' metadata may spell the issuer with a trailing slash.
@@ -297,22 +284,27 @@ async fn legacy_discovery(client: &reqwest::Client, server: &Url) -> Result<Disc
 /// GETs a JSON document. `Ok(None)` means "not here" (any 4xx or 5xx, or not JSON of the
 /// expected shape); transport failures are errors.
 async fn fetch_json<T: serde::de::DeserializeOwned>(
-    client: &reqwest::Client,
+    client: &net::Client,
     url: &Url,
 ) -> Result<Option<T>, AuthError> {
+    let what = || format!("fetching {}", endpoint::for_log(url));
     let resp = client
+        .for_url(url)?
         .get(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
-        .header("mcp-protocol-version", PROTOCOL_VERSION)
+        .header(
+            crate::mcp::PROTOCOL_VERSION_HEADER,
+            crate::mcp::LATEST_LEGACY_VERSION,
+        )
         .send()
         .await
-        .map_err(|e| AuthError::Http(format!("failed to fetch {}: {e}", endpoint::for_log(url))))?;
+        .map_err(|e| AuthError::send(what(), e))?;
     if !resp.status().is_success() {
         return Ok(None);
     }
-    let body = crate::transport::http::read_body(resp, METADATA_LIMIT)
+    let body = net::read_body(resp, METADATA_LIMIT)
         .await
-        .map_err(|e| AuthError::Http(format!("failed to read {}: {e}", endpoint::for_log(url))))?;
+        .map_err(|e| AuthError::body(what(), e))?;
     match serde_json::from_slice(&body) {
         Ok(doc) => Ok(Some(doc)),
         Err(e) => {
@@ -329,7 +321,7 @@ fn parse_endpoint(value: &str, what: &str) -> Result<Url, AuthError> {
     if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(AuthError::Discovery(format!(
             "refusing {what} {}: it contains control characters or whitespace",
-            truncate(&value.escape_debug().to_string())
+            net::excerpt(value, 120)
         )));
     }
     let url = Url::parse(value)
@@ -346,7 +338,7 @@ pub(crate) fn check_endpoint(url: &Url, what: &str) -> Result<(), AuthError> {
     if !ok_scheme {
         return Err(AuthError::Discovery(format!(
             "refusing {what} {}: it must be https (or http on this machine)",
-            truncate(url.as_str())
+            net::excerpt(url.as_str(), 120)
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -355,13 +347,6 @@ pub(crate) fn check_endpoint(url: &Url, what: &str) -> Result<(), AuthError> {
         )));
     }
     Ok(())
-}
-
-fn truncate(s: &str) -> String {
-    match s.char_indices().nth(120) {
-        Some((i, _)) => format!("{}...", &s[..i]),
-        None => s.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -444,23 +429,6 @@ mod tests {
         assert!(check_resource("https://evil.example/api/mcp", &server).is_err());
         assert!(check_resource("http://h.example/api/mcp", &server).is_err());
         assert!(check_resource("not a url", &server).is_err());
-    }
-
-    /// The canonical resource drops the fragment and a bare trailing slash.
-    #[test]
-    fn canonical_resources() {
-        assert_eq!(
-            canonical_resource(&url("https://H.example/")),
-            "https://h.example"
-        );
-        assert_eq!(
-            canonical_resource(&url("https://h.example/mcp#x")),
-            "https://h.example/mcp"
-        );
-        assert_eq!(
-            canonical_resource(&url("https://h.example:8443/a/")),
-            "https://h.example:8443/a"
-        );
     }
 
     fn raw(issuer: &str, authz: &str) -> RawAsMetadata {

@@ -6,8 +6,8 @@ use super::AuthError;
 use super::browser::{self, Launcher};
 use super::callback::{CallbackError, CallbackServer};
 use super::discovery::Discovery;
-use super::store::Registration;
 use super::token::{self, Issued};
+use crate::store::Registration;
 use oauth2::{CsrfToken, PkceCodeChallenge};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -27,7 +27,7 @@ pub(crate) struct Login<'a> {
 
 /// Runs the browser login on an already bound callback server.
 pub(crate) async fn browser_login(
-    http: &reqwest::Client,
+    http: &crate::net::Client,
     callback: CallbackServer,
     login: Login<'_>,
 ) -> Result<Issued, AuthError> {
@@ -72,7 +72,7 @@ pub(crate) async fn browser_login(
                 _ => AuthError::Login(message),
             });
         }
-        Err(e) => return Err(AuthError::Login(e.to_string())),
+        Err(e) => return Err(e.into()),
     };
     check_iss(
         metadata.iss_parameter_supported,

@@ -1,680 +1,110 @@
-//! Authorization: the MCP OAuth client (discovery, client identity, browser login with
-//! PKCE, token refresh and step-up) and where its results are kept.
+//! Authorization: what requests to the MCP server carry, and the MCP OAuth client behind it
+//! (discovery, client identity, browser login with PKCE, refresh, step-up, revocation).
 //!
-//! The transport asks [`Auth`] for the current token before each request and hands it every
-//! 401/403 challenge; `Auth` refreshes or logs in (one flow at a time, across processes too)
-//! and the transport retries. This module knows nothing of stdio or of the relay.
+//! Transports send every request through [`Credentials::send`], which attaches the
+//! credentials and deals with 401 and 403 answers itself (refresh, login, step-up, one flow
+//! at a time across processes too) before handing the answer back. This module knows
+//! nothing of stdio, the relay or the protocol eras; what it keeps lives in `crate::store`.
 
 pub(crate) mod browser;
 pub(crate) mod callback;
 pub(crate) mod challenge;
+mod credentials;
 pub(crate) mod discovery;
-pub(crate) mod flow;
-pub(crate) mod lock;
+mod flow;
+mod oauth;
 pub(crate) mod registration;
-pub(crate) mod store;
-pub(crate) mod token;
+mod revoke;
+mod token;
 
-use crate::endpoint;
-use crate::secret::Secret;
-use browser::Launcher;
-use challenge::Challenge;
-use discovery::{AsMetadata, Discovery};
-use registration::{ClientOptions, Source};
-use sha2::{Digest, Sha256};
-use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
-use store::{Registration, Store, StoreKind, Tokens};
-use tokio_util::sync::CancellationToken;
-use url::Url;
+pub(crate) use credentials::{Credentials, SendError};
+pub(crate) use oauth::{AuthOptions, OAuth};
+pub(crate) use revoke::revoke_tokens;
 
-/// Refresh this long before the access token expires.
-const REFRESH_AHEAD: u64 = 60;
-/// Scope step-ups in a row that bring no new scope before a 403 is final.
-const MAX_STEP_UPS: u32 = 2;
-/// How long another process's login may hold the lock before we give up waiting.
-const LOCK_WAIT_SLACK: Duration = Duration::from_secs(30);
-/// Derived callback ports are in this range (below Linux's ephemeral ports).
-const CALLBACK_PORT_BASE: u16 = 20000;
-const CALLBACK_PORT_SPAN: u16 = 12000;
+use crate::store::{StoreError, lock::LockError};
 
-/// Why authorization failed.
+/// Why authorization failed. The variants callers branch on are their own; the rest carry
+/// the text that explains them, and their causes as sources.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum AuthError {
+    /// Discovery found nothing usable, or something that must not be used.
     #[error("authorization discovery failed: {0}")]
     Discovery(String),
-    #[error("{0}")]
-    Http(String),
+    /// An authorization request could not be sent, or its answer not read.
+    #[error("{what} failed")]
+    Request {
+        /// The request, for the message ("fetching https://as/.well-known/...").
+        what: String,
+        #[source]
+        source: RequestError,
+    },
+    /// The HTTP client could not be set up.
+    #[error(transparent)]
+    Client(#[from] crate::net::ClientError),
     #[error("client registration failed: {0}")]
     Registration(String),
+    /// The authorization server does not know (or no longer accepts) the client.
     #[error("the authorization server rejected the client ({0})")]
     InvalidClient(String),
+    /// The authorization server rejected the grant (an expired or revoked refresh token).
     #[error("the authorization server rejected the grant ({0})")]
     InvalidGrant(String),
     #[error("token request failed: {0}")]
     Token(String),
+    /// The browser login did not complete (the authorization server refused, or the
+    /// callback failed).
     #[error("login failed: {0}")]
     Login(String),
+    /// The loopback callback could not listen or did not deliver a code.
+    #[error("login failed")]
+    Callback(#[from] callback::CallbackError),
+    /// A refresh was needed, and there is no refresh token to do it with.
+    #[error("login failed: no usable refresh token")]
+    NoRefreshToken,
+    /// Something the flow must not go along with (no PKCE, a mix-up, an unsafe URL).
     #[error("{0}")]
     Refused(String),
+    /// The host went away or a signal arrived while a login was waiting.
     #[error("login cancelled (the host went away, or a signal arrived)")]
     Cancelled,
-    #[error("credential store: {0}")]
-    Store(#[from] store::StoreError),
-    #[error("waiting for another mcp-bridge to finish logging in: {0}")]
-    Lock(lock::LockError),
+    #[error("credential store")]
+    Store(#[from] StoreError),
+    #[error("waiting for another mcp-bridge to finish logging in")]
+    Lock(#[source] LockError),
 }
 
-impl From<lock::LockError> for AuthError {
-    fn from(e: lock::LockError) -> Self {
+/// Why an authorization request produced no answer.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RequestError {
+    #[error(transparent)]
+    Send(reqwest::Error),
+    #[error(transparent)]
+    Body(crate::net::BodyError),
+}
+
+impl AuthError {
+    /// An authorization request that could not be sent.
+    pub(crate) fn send(what: impl Into<String>, e: reqwest::Error) -> AuthError {
+        AuthError::Request {
+            what: what.into(),
+            source: RequestError::Send(e.without_url()),
+        }
+    }
+
+    /// An authorization answer that could not be read.
+    pub(crate) fn body(what: impl Into<String>, e: crate::net::BodyError) -> AuthError {
+        AuthError::Request {
+            what: what.into(),
+            source: RequestError::Body(e),
+        }
+    }
+}
+
+impl From<LockError> for AuthError {
+    fn from(e: LockError) -> Self {
         match e {
-            lock::LockError::Cancelled { .. } => AuthError::Cancelled,
+            LockError::Cancelled { .. } => AuthError::Cancelled,
             e => AuthError::Lock(e),
-        }
-    }
-}
-
-/// Authorization settings from the command line.
-#[derive(Debug, Clone)]
-pub(crate) struct AuthOptions {
-    pub(crate) store: StoreKind,
-    pub(crate) client: ClientOptions,
-    /// Scopes to request instead of the ones discovery suggests (`--scope`).
-    pub(crate) scopes: Option<Vec<String>>,
-    /// The `resource` to request instead of the discovered one (mcp-remote's `--resource`).
-    pub(crate) resource: Option<String>,
-    /// A fixed callback port (`--callback-port`); else one derived from the server.
-    pub(crate) callback_port: Option<u16>,
-    /// The host name in the redirect URI: `127.0.0.1` or `localhost` (mcp-remote's `--host`).
-    pub(crate) callback_host: String,
-    /// How long to wait for the user to finish in the browser.
-    pub(crate) timeout: Duration,
-    pub(crate) launcher: Launcher,
-}
-
-/// Per-process state of the authorization flow, behind one async mutex so logins and
-/// refreshes never run twice at once.
-#[derive(Default)]
-struct FlowState {
-    /// The last discovery, reused for refreshes.
-    discovery: Option<Discovery>,
-    /// The scopes last requested (step-up adds to them).
-    requested: Vec<String>,
-    step_ups: u32,
-}
-
-/// The OAuth client for one MCP server.
-pub(crate) struct Auth {
-    server: Url,
-    /// The server's identity in the store (its canonical URL).
-    server_id: String,
-    options: AuthOptions,
-    /// Client for authorization requests: bounded time, no redirects followed.
-    http: reqwest::Client,
-    config_dir: PathBuf,
-    /// Fires when the host goes away; a login in progress stops at once.
-    cancel: CancellationToken,
-    store: tokio::sync::OnceCell<Store>,
-    loaded: tokio::sync::OnceCell<()>,
-    /// The tokens in use; read on every request.
-    current: RwLock<Option<Tokens>>,
-    flow: tokio::sync::Mutex<FlowState>,
-}
-
-impl std::fmt::Debug for Auth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth")
-            .field("server", &self.describe())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Auth {
-    pub(crate) fn new(
-        server: Url,
-        options: AuthOptions,
-        http: reqwest::Client,
-        config_dir: PathBuf,
-        cancel: CancellationToken,
-    ) -> Arc<Self> {
-        let server_id = discovery::canonical_resource(&server);
-        Arc::new(Auth {
-            server,
-            server_id,
-            options,
-            http,
-            config_dir,
-            cancel,
-            store: tokio::sync::OnceCell::new(),
-            loaded: tokio::sync::OnceCell::new(),
-            current: RwLock::new(None),
-            flow: tokio::sync::Mutex::new(FlowState::default()),
-        })
-    }
-
-    /// The access token to send, if there is one.
-    pub(crate) fn bearer(&self) -> Option<Secret> {
-        self.current
-            .read()
-            .expect("token lock is never poisoned")
-            .as_ref()
-            .map(|t| t.access_token.clone())
-    }
-
-    /// Called before each request: loads stored tokens the first time and refreshes them
-    /// shortly before they expire. Failures are logged; the request then meets a 401.
-    pub(crate) async fn prepare(&self) {
-        self.loaded
-            .get_or_init(|| async {
-                match self.load_stored().await {
-                    Ok(Some(t)) => self.adopt(t),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!("could not read stored credentials: {e}"),
-                }
-            })
-            .await;
-        let stale = self
-            .current
-            .read()
-            .expect("token lock is never poisoned")
-            .as_ref()
-            .is_some_and(|t| {
-                t.refresh_token.is_some()
-                    && t.expires_at.is_some_and(|at| at <= now() + REFRESH_AHEAD)
-            });
-        if stale {
-            let sent = self.bearer();
-            if let Err(e) = self.renew(sent, None, false).await {
-                tracing::warn!("could not refresh the access token ahead of expiry: {e}");
-            }
-        }
-    }
-
-    /// Handles a 401 or 403 from the server for a request sent with `sent`. `Ok` means a
-    /// new token is in place and the request should be retried.
-    pub(crate) async fn on_challenge(
-        &self,
-        status: u16,
-        www_authenticate: Option<&str>,
-        sent: Option<Secret>,
-    ) -> Result<(), AuthError> {
-        let challenge = www_authenticate.and_then(challenge::bearer);
-        if status == 403 {
-            let Some(c) = challenge.filter(|c| c.error() == Some("insufficient_scope")) else {
-                return Err(AuthError::Refused(
-                    "the server refused access (HTTP 403)".into(),
-                ));
-            };
-            return self.step_up(&c, sent).await;
-        }
-        self.renew(sent, challenge.as_ref(), true).await
-    }
-
-    /// Gets a token that differs from `sent`: another process's, a refreshed one, or (when
-    /// `interactive`) one from a browser login.
-    async fn renew(
-        &self,
-        sent: Option<Secret>,
-        challenge: Option<&Challenge>,
-        interactive: bool,
-    ) -> Result<(), AuthError> {
-        let mut flow = self.flow.lock().await;
-        if self.bearer() != sent {
-            return Ok(()); // replaced while we waited
-        }
-        let _lock = self.lock().await?;
-        // Another process may have logged in or refreshed while we waited for the lock.
-        if let Some(stored) = self.load_stored().await?
-            && Some(&stored.access_token) != sent.as_ref()
-            && stored
-                .expires_at
-                .is_none_or(|at| at > now() + REFRESH_AHEAD)
-        {
-            tracing::info!("using credentials another mcp-bridge just stored");
-            self.adopt(stored);
-            return Ok(());
-        }
-        let current = self
-            .current
-            .read()
-            .expect("token lock is never poisoned")
-            .clone();
-        let current = match current {
-            Some(tokens) if interactive => self.check_issuer(&mut flow, challenge, tokens).await,
-            other => other,
-        };
-        if let Some(tokens) = current.filter(|t| t.refresh_token.is_some()) {
-            match self.refresh(&mut flow, &tokens).await {
-                Ok(()) => return Ok(()),
-                Err(AuthError::InvalidGrant(e)) => {
-                    tracing::info!("the refresh token was rejected ({e}); logging in again");
-                    self.forget_tokens().await?;
-                }
-                Err(e) => tracing::info!("refresh failed ({e}); logging in again"),
-            }
-        }
-        if !interactive {
-            return Err(AuthError::Login("no usable refresh token".into()));
-        }
-        self.login_locked(&mut flow, challenge, None)
-            .await
-            .map(|_| ())
-    }
-
-    /// After a 401: the tokens, unless the server's metadata now names another authorization
-    /// server than the one that issued them (a migration), whose refresh token must not be
-    /// used there. The fresh discovery is kept for the refresh; if it fails, the tokens are
-    /// tried as they are.
-    async fn check_issuer(
-        &self,
-        flow: &mut FlowState,
-        challenge: Option<&Challenge>,
-        tokens: Tokens,
-    ) -> Option<Tokens> {
-        match discovery::discover(&self.http, &self.server, challenge).await {
-            Ok(found) if found.metadata.issuer != tokens.issuer => {
-                tracing::info!(
-                    issuer = %found.metadata.issuer,
-                    "the server now uses another authorization server; logging in there"
-                );
-                flow.discovery = Some(found);
-                None
-            }
-            Ok(found) => {
-                flow.discovery = Some(found);
-                Some(tokens)
-            }
-            Err(e) => {
-                tracing::debug!(
-                    "could not check the authorization server ({e}); refreshing anyway"
-                );
-                Some(tokens)
-            }
-        }
-    }
-
-    /// 403 `insufficient_scope`: log in again with the union of the scopes asked so far and
-    /// the ones challenged, a bounded number of times.
-    async fn step_up(&self, challenge: &Challenge, sent: Option<Secret>) -> Result<(), AuthError> {
-        let mut flow = self.flow.lock().await;
-        if self.bearer() != sent {
-            return Ok(());
-        }
-        let mut scopes = flow.requested.clone();
-        if scopes.is_empty()
-            && let Some(t) = self
-                .current
-                .read()
-                .expect("token lock is never poisoned")
-                .as_ref()
-        {
-            scopes = t.scopes.clone();
-        }
-        let known = scopes.len();
-        for s in challenge.scopes().unwrap_or_default() {
-            if !scopes.contains(&s) {
-                scopes.push(s);
-            }
-        }
-        // A challenge for scopes not asked for yet is progress (a tool that needs more than the
-        // last one did), so the count starts again; one that brings nothing new counts toward
-        // the limit, which stops a server that refuses whatever it is given.
-        if scopes.len() > known {
-            flow.step_ups = 0;
-        }
-        flow.step_ups += 1;
-        if flow.step_ups > MAX_STEP_UPS {
-            return Err(AuthError::Refused(format!(
-                "the server still refuses access after {MAX_STEP_UPS} scope step-ups; giving up"
-            )));
-        }
-        tracing::info!(scopes = %scopes.join(" "), "the server needs more scope; authorizing again");
-        let _lock = self.lock().await?;
-        self.login_locked(&mut flow, Some(challenge), Some(scopes))
-            .await
-            .map(|_| ())
-    }
-
-    /// Runs a full browser login now (the `login` command), with the challenge from an
-    /// unauthenticated request if the server gave one.
-    pub(crate) async fn login(&self, challenge: Option<&Challenge>) -> Result<Tokens, AuthError> {
-        let mut flow = self.flow.lock().await;
-        let _lock = self.lock().await?;
-        self.login_locked(&mut flow, challenge, None).await
-    }
-
-    /// Discovery, client identity, browser, token; the caller holds both locks.
-    async fn login_locked(
-        &self,
-        flow: &mut FlowState,
-        challenge: Option<&Challenge>,
-        step_up_scopes: Option<Vec<String>>,
-    ) -> Result<Tokens, AuthError> {
-        let mut discovery = discovery::discover(&self.http, &self.server, challenge).await?;
-        if let Some(resource) = &self.options.resource {
-            discovery.resource = resource.clone();
-        }
-        // Refuse a server without PKCE S256 before registering with it or binding a port.
-        let methods = &discovery.metadata.code_challenge_methods_supported;
-        flow::require_s256(methods.as_deref())?;
-        let scopes = self.choose_scopes(&discovery, challenge, step_up_scopes);
-        let store = self.store().await?;
-        // One retry with a fresh registration if the server no longer knows a cached one.
-        let mut retried = false;
-        let issued = loop {
-            let callback = self.bind_callback().await?;
-            let redirect_uri = callback.redirect_uri();
-            let (registration, source) = registration::client_for(
-                &self.http,
-                store,
-                &discovery.metadata,
-                &redirect_uri,
-                &self.options.client,
-                &scopes,
-            )
-            .await?;
-            let login = flow::Login {
-                discovery: &discovery,
-                registration: &registration,
-                scopes: &scopes,
-                launcher: &self.options.launcher,
-                timeout: self.options.timeout,
-                cancel: &self.cancel,
-            };
-            match flow::browser_login(&self.http, callback, login).await {
-                Ok(issued) => break (issued, registration),
-                Err(AuthError::InvalidClient(e))
-                    if !retried && matches!(source, Source::Cached | Source::Registered) =>
-                {
-                    tracing::info!(
-                        "the authorization server rejected the stored registration ({e}); registering again"
-                    );
-                    registration::forget(store, &discovery.metadata, &redirect_uri).await?;
-                    retried = true;
-                }
-                Err(e) => return Err(e),
-            }
-        };
-        let (issued, registration) = issued;
-        let tokens = self.tokens_from(issued, &registration, &discovery.resource, &scopes, None);
-        self.save(&tokens).await?;
-        flow.requested = scopes;
-        flow.discovery = Some(discovery);
-        self.adopt(tokens.clone());
-        tracing::info!(issuer = %tokens.issuer, "authorized");
-        Ok(tokens)
-    }
-
-    /// The scopes to request: a step-up's union (which already holds `--scope`'s), else
-    /// `--scope`, else the challenge's, else the PRM's `scopes_supported`, else none; plus
-    /// `offline_access` when the authorization server offers it (for a refresh token).
-    fn choose_scopes(
-        &self,
-        discovery: &Discovery,
-        challenge: Option<&Challenge>,
-        step_up: Option<Vec<String>>,
-    ) -> Vec<String> {
-        let mut scopes = step_up
-            .or_else(|| self.options.scopes.clone())
-            .or_else(|| challenge.and_then(Challenge::scopes))
-            .or_else(|| discovery.prm_scopes.clone())
-            .unwrap_or_default();
-        let offers_offline = discovery
-            .metadata
-            .scopes_supported
-            .as_ref()
-            .is_some_and(|s| s.iter().any(|s| s == "offline_access"));
-        if offers_offline && !scopes.iter().any(|s| s == "offline_access") {
-            scopes.push("offline_access".to_owned());
-        }
-        scopes
-    }
-
-    /// Refreshes `tokens` and stores the result (keeping the old refresh token when the
-    /// server does not rotate it).
-    async fn refresh(&self, flow: &mut FlowState, tokens: &Tokens) -> Result<(), AuthError> {
-        let Some(refresh_token) = &tokens.refresh_token else {
-            return Err(AuthError::Login("no refresh token".into()));
-        };
-        let metadata = match &flow.discovery {
-            Some(d) if d.metadata.issuer == tokens.issuer => d.metadata.clone(),
-            _ => match discovery::fetch_as_metadata(&self.http, &tokens.issuer).await {
-                Ok(metadata) => metadata,
-                // A 2025-03-26 server may publish no metadata: discovery knows its defaults.
-                Err(e) => match discovery::discover(&self.http, &self.server, None).await {
-                    Ok(found) if found.metadata.issuer == tokens.issuer => found.metadata,
-                    _ => return Err(e),
-                },
-            },
-        };
-        let registration = self.registration_for(&metadata, tokens).await?;
-        let resource = tokens
-            .resource
-            .clone()
-            .unwrap_or_else(|| self.server_id.clone());
-        tracing::debug!("refreshing the access token");
-        let issued = token::refresh(
-            &self.http,
-            &metadata,
-            &registration,
-            refresh_token,
-            &resource,
-        )
-        .await?;
-        let renewed = self.tokens_from(
-            issued,
-            &registration,
-            &resource,
-            &tokens.scopes,
-            tokens.refresh_token.clone(),
-        );
-        self.save(&renewed).await?;
-        self.adopt(renewed);
-        Ok(())
-    }
-
-    /// The client the tokens were issued to, for authenticating a refresh.
-    async fn registration_for(
-        &self,
-        metadata: &AsMetadata,
-        tokens: &Tokens,
-    ) -> Result<Registration, AuthError> {
-        let redirect = Url::parse(tokens.redirect_uri.as_deref().unwrap_or(""))
-            .unwrap_or_else(|_| self.server.clone());
-        if let Some((registration, _)) =
-            registration::configured(metadata, &redirect, &self.options.client)
-                .filter(|(r, _)| r.client_id == tokens.client_id)
-        {
-            return Ok(registration);
-        }
-        let store = self.store().await?;
-        for entry in store.list().await? {
-            if entry.kind == store::ItemKind::Registration
-                && entry.issuer == tokens.issuer
-                && entry.client_id == tokens.client_id
-                && let Some(r) = store.load_registration(&entry.key).await?
-            {
-                return Ok(r);
-            }
-        }
-        // A public client needs nothing more than its id.
-        Ok(Registration {
-            issuer: tokens.issuer.clone(),
-            client_id: tokens.client_id.clone(),
-            client_secret: None,
-            redirect_uri: String::new(),
-            token_endpoint_auth_method: "none".into(),
-            registration_access_token: None,
-            created_at: now(),
-        })
-    }
-
-    fn tokens_from(
-        &self,
-        issued: token::Issued,
-        registration: &Registration,
-        resource: &str,
-        requested: &[String],
-        previous_refresh: Option<Secret>,
-    ) -> Tokens {
-        let now = now();
-        Tokens {
-            server_url: self.server_id.clone(),
-            issuer: registration.issuer.clone(),
-            client_id: registration.client_id.clone(),
-            access_token: issued.access_token,
-            refresh_token: issued.refresh_token.or(previous_refresh),
-            token_type: issued.token_type,
-            scopes: issued.scopes.unwrap_or_else(|| requested.to_vec()),
-            expires_at: issued.expires_in.map(|d| now + d.as_secs()),
-            obtained_at: now,
-            resource: Some(resource.to_owned()),
-            redirect_uri: Some(registration.redirect_uri.clone()).filter(|r| !r.is_empty()),
-        }
-    }
-
-    fn adopt(&self, tokens: Tokens) {
-        *self.current.write().expect("token lock is never poisoned") = Some(tokens);
-    }
-
-    async fn store(&self) -> Result<&Store, AuthError> {
-        self.store
-            .get_or_try_init(|| async {
-                Store::open(self.options.store, self.config_dir.clone()).await
-            })
-            .await
-            .map_err(AuthError::from)
-    }
-
-    /// The stored tokens for this server, whichever authorization server issued them.
-    async fn load_stored(&self) -> Result<Option<Tokens>, AuthError> {
-        // The index is a plain file: no keyring round trip for servers we hold nothing for.
-        if !index_mentions(&self.config_dir, &self.server_id) {
-            return Ok(None);
-        }
-        let store = self.store().await?;
-        for entry in store.list().await? {
-            if entry.kind == store::ItemKind::Tokens
-                && entry.server_url.as_deref() == Some(self.server_id.as_str())
-            {
-                return Ok(store.load_tokens(&entry.key).await?);
-            }
-        }
-        Ok(None)
-    }
-
-    /// Stores tokens, dropping any this server had from another authorization server.
-    async fn save(&self, tokens: &Tokens) -> Result<(), AuthError> {
-        let store = self.store().await?;
-        let key = store::tokens_key(&tokens.server_url, &tokens.issuer);
-        for entry in store.list().await? {
-            if entry.kind == store::ItemKind::Tokens
-                && entry.server_url.as_deref() == Some(self.server_id.as_str())
-                && entry.key != key
-            {
-                store.delete_tokens(&entry.key).await?;
-            }
-        }
-        store.save_tokens(&key, tokens).await?;
-        Ok(())
-    }
-
-    async fn forget_tokens(&self) -> Result<(), AuthError> {
-        *self.current.write().expect("token lock is never poisoned") = None;
-        let store = self.store().await?;
-        for entry in store.list().await? {
-            if entry.kind == store::ItemKind::Tokens
-                && entry.server_url.as_deref() == Some(self.server_id.as_str())
-            {
-                store.delete_tokens(&entry.key).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The cross-process lock for this server's flows.
-    async fn lock(&self) -> Result<lock::FlowLock, AuthError> {
-        let key = lock_key(&self.server_id);
-        let wait = self.options.timeout + LOCK_WAIT_SLACK;
-        let lock = lock::acquire(&self.config_dir, &key, wait, &self.cancel).await?;
-        if lock.waited() {
-            tracing::info!("another mcp-bridge finished its login; checking what it stored");
-        }
-        tracing::debug!(lock = %lock.path().display(), "holding the login lock");
-        Ok(lock)
-    }
-
-    /// Binds the loopback callback: the pinned port, else the server's derived port, else
-    /// (when that one is busy) any free port, which means a fresh registration.
-    async fn bind_callback(&self) -> Result<callback::CallbackServer, AuthError> {
-        let host = &self.options.callback_host;
-        if let Some(port) = self.options.callback_port {
-            return callback::bind(host, port)
-                .await
-                .map_err(|e| AuthError::Login(e.to_string()));
-        }
-        let port = derived_port(&self.server_id);
-        match callback::bind(host, port).await {
-            Ok(server) => Ok(server),
-            Err(callback::CallbackError::PortInUse(_)) => {
-                tracing::info!(
-                    port,
-                    "the usual callback port is busy; using another (the client registers again)"
-                );
-                callback::bind(host, 0)
-                    .await
-                    .map_err(|e| AuthError::Login(e.to_string()))
-            }
-            Err(e) => Err(AuthError::Login(e.to_string())),
-        }
-    }
-
-    /// Where this server's credentials come from, for log lines.
-    pub(crate) fn describe(&self) -> String {
-        endpoint::for_log(&self.server)
-    }
-}
-
-/// Whether the store's index might list this server: a plain file read, so servers that
-/// never needed authorization cost no keyring round trip at start-up.
-fn index_mentions(config_dir: &std::path::Path, server_id: &str) -> bool {
-    let needle = serde_json::Value::String(server_id.to_owned()).to_string();
-    std::fs::read_to_string(config_dir.join("index.json")).is_ok_and(|text| text.contains(&needle))
-}
-
-/// The callback port for a server: stable, so a registered redirect URI stays valid.
-pub(crate) fn derived_port(server_id: &str) -> u16 {
-    let digest = Sha256::digest(server_id.as_bytes());
-    CALLBACK_PORT_BASE + u16::from_be_bytes([digest[0], digest[1]]) % CALLBACK_PORT_SPAN
-}
-
-fn lock_key(server_id: &str) -> String {
-    let digest = Sha256::digest(server_id.as_bytes());
-    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Ports are stable per server, differ between servers, and stay in range.
-    #[test]
-    fn derived_ports() {
-        let a = derived_port("https://a.example/mcp");
-        assert_eq!(a, derived_port("https://a.example/mcp"));
-        assert_ne!(a, derived_port("https://b.example/mcp"));
-        for s in ["x", "y", "https://z/mcp"] {
-            let p = derived_port(s);
-            assert!((CALLBACK_PORT_BASE..CALLBACK_PORT_BASE + CALLBACK_PORT_SPAN).contains(&p));
         }
     }
 }

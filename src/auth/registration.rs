@@ -8,8 +8,9 @@
 
 use super::AuthError;
 use super::discovery::{AsMetadata, check_endpoint};
-use super::store::{Registration, Store, registration_key};
+use crate::net;
 use crate::secret::Secret;
+use crate::store::{Registration, Store, Tokens};
 use serde::Deserialize;
 use url::Url;
 
@@ -18,7 +19,7 @@ const RESPONSE_LIMIT: usize = 64 * 1024;
 
 /// What the user told us about the client.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ClientOptions {
+pub(crate) struct ClientIdentity {
     /// A pre-registered client id (`--client-id`, or mcp-remote's static client info).
     pub(crate) client_id: Option<String>,
     pub(crate) client_secret: Option<Secret>,
@@ -42,20 +43,19 @@ pub(crate) enum Source {
 
 /// Picks (or obtains) the client identity to use with this authorization server.
 pub(crate) async fn client_for(
-    http: &reqwest::Client,
+    http: &net::Client,
     store: &Store,
     metadata: &AsMetadata,
     redirect_uri: &Url,
-    options: &ClientOptions,
+    options: &ClientIdentity,
     scopes: &[String],
 ) -> Result<(Registration, Source), AuthError> {
     if let Some(configured) = configured(metadata, redirect_uri, options) {
         return Ok(configured);
     }
-    let key = registration_key(&metadata.issuer, redirect_uri.as_str());
-    if let Some(cached) = store.load_registration(&key).await?
-        && cached.issuer == metadata.issuer
-        && cached.redirect_uri == redirect_uri.as_str()
+    if let Some(cached) = store
+        .registration(&metadata.issuer, redirect_uri.as_str())
+        .await?
     {
         return Ok((cached, Source::Cached));
     }
@@ -76,7 +76,7 @@ pub(crate) async fn client_for(
         )));
     };
     let registration = register(http, metadata, endpoint, redirect_uri, options, scopes).await?;
-    store.save_registration(&key, &registration).await?;
+    store.put_registration(&registration).await?;
     Ok((registration, Source::Registered))
 }
 
@@ -85,7 +85,7 @@ pub(crate) async fn client_for(
 pub(crate) fn configured(
     metadata: &AsMetadata,
     redirect_uri: &Url,
-    options: &ClientOptions,
+    options: &ClientIdentity,
 ) -> Option<(Registration, Source)> {
     let registration =
         |client_id: String, client_secret: Option<Secret>, method: String| Registration {
@@ -95,7 +95,7 @@ pub(crate) fn configured(
             redirect_uri: redirect_uri.to_string(),
             token_endpoint_auth_method: method,
             registration_access_token: None,
-            created_at: super::now(),
+            created_at: crate::clock::now(),
         };
     if let Some(client_id) = &options.client_id {
         let method = options
@@ -117,16 +117,36 @@ pub(crate) fn configured(
     }
 }
 
-/// Forgets a cached registration (after the server rejected it).
-pub(crate) async fn forget(
+/// The client `tokens` were issued to, for authenticating a refresh: the configured one if
+/// it is that client, else its stored registration, else a public client with that id.
+pub(crate) async fn issued_to(
     store: &Store,
     metadata: &AsMetadata,
     redirect_uri: &Url,
-) -> Result<(), AuthError> {
-    store
-        .delete_registration(&registration_key(&metadata.issuer, redirect_uri.as_str()))
-        .await?;
-    Ok(())
+    options: &ClientIdentity,
+    tokens: &Tokens,
+) -> Result<Registration, AuthError> {
+    if let Some((registration, _)) =
+        configured(metadata, redirect_uri, options).filter(|(r, _)| r.client_id == tokens.client_id)
+    {
+        return Ok(registration);
+    }
+    if let Some(found) = store
+        .registration_of(&tokens.issuer, &tokens.client_id)
+        .await?
+    {
+        return Ok(found);
+    }
+    // A public client needs nothing more than its id.
+    Ok(Registration {
+        issuer: tokens.issuer.clone(),
+        client_id: tokens.client_id.clone(),
+        client_secret: None,
+        redirect_uri: String::new(),
+        token_endpoint_auth_method: "none".into(),
+        registration_access_token: None,
+        created_at: crate::clock::now(),
+    })
 }
 
 /// The auth method for a client that has a secret: basic unless the server only takes post.
@@ -164,11 +184,11 @@ struct RegistrationResponse {
 
 /// Dynamic Client Registration (RFC 7591) as a native application.
 async fn register(
-    http: &reqwest::Client,
+    http: &net::Client,
     metadata: &AsMetadata,
     endpoint: &Url,
     redirect_uri: &Url,
-    options: &ClientOptions,
+    options: &ClientIdentity,
     scopes: &[String],
 ) -> Result<Registration, AuthError> {
     check_endpoint(endpoint, "registration endpoint")?;
@@ -192,18 +212,18 @@ async fn register(
         }
     }
     tracing::info!(issuer = %metadata.issuer, "registering mcp-bridge with the authorization server");
+    let what = "the client registration request";
     let resp = http
+        .for_url(endpoint)?
         .post(endpoint.clone())
         .json(&body)
         .send()
         .await
-        .map_err(|e| AuthError::Http(format!("client registration request failed: {e}")))?;
+        .map_err(|e| AuthError::send(what, e))?;
     let status = resp.status();
-    let bytes = crate::transport::http::read_body(resp, RESPONSE_LIMIT)
+    let bytes = net::read_body(resp, RESPONSE_LIMIT)
         .await
-        .map_err(|e| {
-            AuthError::Registration(format!("reading the registration response failed: {e}"))
-        })?;
+        .map_err(|e| AuthError::body(what, e))?;
     if !status.is_success() {
         let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
@@ -213,10 +233,7 @@ async fn register(
                     .get("error_description")
                     .and_then(|d| d.as_str())
                     .unwrap_or("");
-                Some(super::callback::printable(
-                    &format!("{error} {description}"),
-                    300,
-                ))
+                Some(net::excerpt(&format!("{error} {description}"), 300))
             })
             .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
         return Err(AuthError::Registration(format!(
@@ -240,7 +257,7 @@ async fn register(
         redirect_uri: redirect_uri.to_string(),
         token_endpoint_auth_method: method,
         registration_access_token: parsed.registration_access_token.map(Secret::new),
-        created_at: super::now(),
+        created_at: crate::clock::now(),
     })
 }
 

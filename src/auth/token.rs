@@ -4,8 +4,9 @@
 
 use super::AuthError;
 use super::discovery::AsMetadata;
-use super::store::Registration;
+use crate::net;
 use crate::secret::Secret;
+use crate::store::Registration;
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
@@ -30,7 +31,7 @@ pub(crate) struct Issued {
 
 /// Redeems an authorization code.
 pub(crate) async fn redeem_code(
-    http: &reqwest::Client,
+    http: &net::Client,
     metadata: &AsMetadata,
     registration: &Registration,
     code: &Secret,
@@ -54,7 +55,7 @@ pub(crate) async fn redeem_code(
 
 /// Exchanges a refresh token for new tokens.
 pub(crate) async fn refresh(
-    http: &reqwest::Client,
+    http: &net::Client,
     metadata: &AsMetadata,
     registration: &Registration,
     refresh_token: &Secret,
@@ -118,7 +119,7 @@ fn classify(e: RequestTokenError<AuthError, oauth2::basic::BasicErrorResponse>) 
         RequestTokenError::ServerResponse(r) => {
             let description = r
                 .error_description()
-                .map(|d| format!(": {}", super::callback::printable(d, 300)))
+                .map(|d| format!(": {}", net::excerpt(d, 300)))
                 .unwrap_or_default();
             match r.error() {
                 BasicErrorResponseType::InvalidGrant => {
@@ -141,7 +142,7 @@ fn classify(e: RequestTokenError<AuthError, oauth2::basic::BasicErrorResponse>) 
 
 /// Hands `oauth2` our reqwest client. A named type (rather than a closure) keeps the
 /// request futures `Send`.
-struct Sender<'a>(&'a reqwest::Client);
+struct Sender<'a>(&'a net::Client);
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Sender<'_> {
     type Error = AuthError;
@@ -156,18 +157,21 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Sender<'_> {
 
 /// Sends one token endpoint request with reqwest and hands the answer back to `oauth2`.
 async fn send(
-    http: &reqwest::Client,
+    http: &net::Client,
     req: oauth2::HttpRequest,
 ) -> Result<oauth2::HttpResponse, AuthError> {
     let (parts, body) = req.into_parts();
-    let url = parts.uri.to_string();
+    let url = Url::parse(&parts.uri.to_string())
+        .map_err(|e| AuthError::Token(format!("bad endpoint URL: {e}")))?;
+    let what = format!("the request to {}", crate::endpoint::for_log(&url));
     let resp = http
-        .request(parts.method, &url)
+        .for_url(&url)?
+        .request(parts.method, url.clone())
         .headers(parts.headers)
         .body(body)
         .send()
         .await
-        .map_err(|e| AuthError::Http(format!("token request to {url} failed: {e}")))?;
+        .map_err(|e| AuthError::send(what.clone(), e))?;
     let status = resp.status();
     if status.is_redirection() {
         return Err(AuthError::Token(format!(
@@ -176,9 +180,9 @@ async fn send(
         )));
     }
     let headers = resp.headers().clone();
-    let body = crate::transport::http::read_body(resp, RESPONSE_LIMIT)
+    let body = net::read_body(resp, RESPONSE_LIMIT)
         .await
-        .map_err(|e| AuthError::Http(format!("reading the token response failed: {e}")))?;
+        .map_err(|e| AuthError::body(what, e))?;
     let mut out = http::Response::builder().status(status);
     if let Some(h) = out.headers_mut() {
         *h = headers;

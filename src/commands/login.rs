@@ -1,49 +1,69 @@
 //! `mcp-bridge login URL`: authorize with a server now, store the tokens, report the result.
 //!
-//! An unauthenticated request to the server gets its challenge (scopes, metadata URL); the
-//! browser login then runs exactly as it would inside the bridge.
+//! The command connects exactly as the bridge does (the same era probe and transports), as
+//! a host whose only message is `initialize`, with stored tokens set aside so that the
+//! server's challenge starts a fresh browser login.
 
-use super::run::connection;
-use crate::auth::challenge::{self, Challenge};
+use super::connect::connection;
 use crate::cli::ServerArgs;
+use crate::era::Era;
 use crate::exit::{ExitStatus, usage};
+use crate::jsonrpc::{Id, Kind, Message};
+use crate::mcp::LATEST_LEGACY_VERSION;
+use crate::relay::{Inbound, Shutdown, Upstream};
+use crate::store;
 use anyhow::Context;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
-use tokio_util::sync::CancellationToken;
-
-/// The request that provokes the server's challenge.
-const PROBE: &str = r#"{"jsonrpc":"2.0","id":"mcp-bridge:login","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"mcp-bridge","version":"0"}}}"#;
+use serde_json::json;
 
 pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
     let Some(url) = args.url.clone() else {
         return Err(usage(anyhow::anyhow!("login needs the server URL")));
     };
-    let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            super::run::wait_for_signal().await;
-            cancel.cancel();
-        });
-    }
-    let http = connection(&args, &url, 1 << 20, args.oauth.callback_port, &cancel)?;
-    let Some(auth) = http.auth.clone() else {
+    let shutdown = Shutdown::new();
+    super::watch_signals(shutdown.clone());
+    let connection = connection(
+        &args,
+        &url,
+        1 << 20,
+        args.oauth.callback_port,
+        &shutdown.host_gone(),
+        true,
+    )?;
+    let Some(oauth) = connection.oauth.clone() else {
         return Err(usage(anyhow::anyhow!(
             "login runs the OAuth flow; it does not apply with --bearer or an Authorization header"
         )));
     };
-    let Some(challenge) = probe(&http).await? else {
+    let (mut era, mut inbound) = Era::new(
+        connection.http,
+        args.transport,
+        args.protocol,
+        store::config_dir().ok(),
+        shutdown.stopped(),
+    );
+    let answer = initialize(&mut era, &mut inbound, &shutdown).await;
+    shutdown.stopped().cancel();
+    era.close().await;
+    let answer = answer?;
+
+    let Some(tokens) = oauth.logged_in() else {
+        if answer.kind() == Kind::Error {
+            let message = answer
+                .error_object()
+                .and_then(|e| e.get("message")?.as_str().map(str::to_owned))
+                .unwrap_or_else(|| answer.as_str().to_owned());
+            return Err(anyhow::anyhow!("{message}").context("login failed"));
+        }
         eprintln!(
             "mcp-bridge: {} did not ask for authorization; nothing to do",
-            auth.describe()
+            oauth.describe()
         );
         return Ok(ExitStatus::Success);
     };
-    let tokens = auth.login(Some(&challenge)).await.context("login failed")?;
     let expiry = match tokens.expires_at {
         Some(at) => format!(
             "expires in {}",
-            human_duration(at.saturating_sub(crate::auth::now()))
+            super::human_duration(at.saturating_sub(crate::clock::now()))
         ),
         None => "no expiry given".to_owned(),
     };
@@ -54,7 +74,7 @@ pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
     };
     eprintln!(
         "mcp-bridge: logged in to {}\n  issuer: {}\n  scopes: {}\n  access token: {}\n  refresh token: {}",
-        auth.describe(),
+        oauth.describe(),
         tokens.issuer,
         scopes,
         expiry,
@@ -67,47 +87,35 @@ pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Sends an unauthenticated `initialize`; returns the Bearer challenge of a 401/403, or
-/// `None` when the server let it through.
-async fn probe(http: &crate::transport::http::Http) -> anyhow::Result<Option<Challenge>> {
-    let resp = http
-        .client
-        .post(http.url.clone())
-        .header(ACCEPT, "application/json, text/event-stream")
-        .header(CONTENT_TYPE, "application/json")
-        .body(PROBE)
-        .send()
-        .await
-        .with_context(|| format!("could not reach {}", crate::endpoint::for_log(&http.url)))?;
-    let status = resp.status().as_u16();
-    if status != 401 && status != 403 {
-        if let Some(session) = resp.headers().get("mcp-session-id").cloned() {
-            // Do not leave the probe's session behind.
-            let _ = http
-                .client
-                .delete(http.url.clone())
-                .header("mcp-session-id", session)
-                .send()
-                .await;
+/// Sends an `initialize` as a host would and waits for its answer.
+async fn initialize(
+    era: &mut Era,
+    inbound: &mut impl Inbound,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Message> {
+    let id = Id::internal("login", 1);
+    let params = json!({
+        "protocolVersion": LATEST_LEGACY_VERSION,
+        "capabilities": {},
+        "clientInfo": {"name": "mcp-bridge", "version": env!("CARGO_PKG_VERSION")},
+    });
+    let host_gone = shutdown.host_gone();
+    let exchange = async {
+        era.send(Message::request(&id, "initialize", Some(&params)))
+            .await
+            .context("could not connect to the server")?;
+        loop {
+            match inbound.recv().await {
+                Some(msg) if msg.is_response() && msg.id() == Some(&id) => return Ok(msg),
+                Some(_) => continue,
+                None => anyhow::bail!("the connection ended before the server answered"),
+            }
         }
-        return Ok(None);
-    }
-    let header = resp
-        .headers()
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(", ");
-    Ok(Some(challenge::bearer(&header).unwrap_or_default()))
-}
-
-/// "2 h 5 min", "45 s": for people, not machines.
-pub(crate) fn human_duration(secs: u64) -> String {
-    match secs {
-        0..=59 => format!("{secs} s"),
-        60..=3599 => format!("{} min", secs / 60),
-        3600..=86_399 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
-        _ => format!("{} d {} h", secs / 86_400, secs % 86_400 / 3600),
+    };
+    tokio::select! {
+        answer = exchange => answer,
+        _ = host_gone.cancelled() => Err(anyhow::anyhow!(
+            "login cancelled (the host went away, or a signal arrived)"
+        )),
     }
 }

@@ -1,7 +1,7 @@
 //! `mcp-bridge status [URL] [--json]`: what is stored, never the secrets.
 
-use crate::auth::store::{IndexEntry, ItemKind, StoreKind};
 use crate::exit::ExitStatus;
+use crate::store::{IndexEntry, ItemKind, StoreKind};
 use anyhow::Context;
 use std::io::Write;
 
@@ -11,9 +11,10 @@ pub(crate) async fn status(
     kind: StoreKind,
 ) -> anyhow::Result<ExitStatus> {
     let server_id = url.as_deref().map(super::server_id).transpose()?;
-    let store = super::open_store(kind).await?;
+    let store = super::open_store(kind)?;
+    store.check().await?;
     let entries: Vec<IndexEntry> = store
-        .list()
+        .entries()
         .await?
         .into_iter()
         .filter(|e| match &server_id {
@@ -41,7 +42,7 @@ pub(crate) async fn status(
 }
 
 fn render_json(entries: &[IndexEntry]) -> String {
-    let now = crate::auth::now();
+    let now = crate::clock::now();
     let items: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| {
@@ -67,12 +68,12 @@ fn render_table(entries: &[IndexEntry]) -> String {
     if entries.is_empty() {
         return "no stored credentials\n".to_owned();
     }
-    let now = crate::auth::now();
+    let now = crate::clock::now();
     let mut out = String::new();
     for e in entries.iter().filter(|e| e.kind == ItemKind::Tokens) {
         let expiry = match e.expires_at {
             Some(at) if at <= now => "expired".to_owned(),
-            Some(at) => format!("expires in {}", super::login::human_duration(at - now)),
+            Some(at) => format!("expires in {}", super::human_duration(at - now)),
             None => "no expiry".to_owned(),
         };
         let scopes = if e.scopes.is_empty() {

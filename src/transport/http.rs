@@ -1,249 +1,173 @@
-//! The HTTP side shared by both transports: the client (TLS roots, proxies, redirects), the
-//! headers every request to the MCP server carries, and reading bodies within a size limit.
-//!
-//! Credentials (the bearer token and the user's headers) are attached only to URLs with the
-//! server's origin, and redirects are followed only within that origin, so a server cannot
-//! bounce them to another host.
+//! The HTTP side every transport shares: the MCP server's URL, the client, the credentials
+//! and the size limit, and the few request shapes the transports make (a POST of one
+//! message, a GET of an event stream, a DELETE), all sent through `auth`'s authorized send.
 
 use super::Error;
-use crate::auth::Auth;
-use crate::endpoint;
-use crate::headers::Header;
-use crate::secret::Secret;
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
-use std::path::PathBuf;
-use std::sync::Arc;
+use crate::auth::Credentials;
+use crate::mcp;
+use crate::net;
+use bytes::Bytes;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
+use reqwest::{Method, Response};
 use std::time::Duration;
 use url::Url;
 
-/// How long a TCP+TLS connection may take to establish.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long one authorization request (metadata, registration, token) may take.
-const OAUTH_TIMEOUT: Duration = Duration::from_secs(30);
-/// Authorization rounds (login, refresh, step-up) for one request before its 401/403 stands.
-const MAX_AUTH_ROUNDS: u32 = 3;
-/// Most redirects followed for one request (all within the server's origin).
-const MAX_REDIRECTS: usize = 5;
+/// `MCP-Protocol-Version`.
+pub(crate) const PROTOCOL_VERSION: HeaderName =
+    HeaderName::from_static(mcp::PROTOCOL_VERSION_HEADER);
+/// `Mcp-Session-Id`.
+pub(crate) const SESSION: HeaderName = HeaderName::from_static(mcp::SESSION_HEADER);
+/// `Last-Event-ID`.
+pub(crate) const LAST_EVENT_ID: HeaderName = HeaderName::from_static(mcp::LAST_EVENT_ID_HEADER);
+/// `Mcp-Method` (2026-07-28).
+pub(crate) const METHOD: HeaderName = HeaderName::from_static(mcp::METHOD_HEADER);
+/// `Mcp-Name` (2026-07-28).
+pub(crate) const NAME: HeaderName = HeaderName::from_static(mcp::NAME_HEADER);
 
-/// Options for building the HTTP client.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct ClientOptions {
-    /// Extra PEM files of trusted root certificates (`--ca-cert`, `SSL_CERT_FILE`).
-    pub(crate) ca_certs: Vec<PathBuf>,
-}
+const ACCEPT_BOTH: HeaderValue = HeaderValue::from_static("application/json, text/event-stream");
+const ACCEPT_EVENTS: HeaderValue = HeaderValue::from_static("text/event-stream");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+/// Largest error body read to explain a failure.
+pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// Builds the streaming client: a connect timeout but no overall timeout (a tool call or a
-/// GET stream may last as long as it likes), same-origin redirects only, proxies from the
-/// environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`).
-pub(crate) fn build_client(options: &ClientOptions) -> anyhow::Result<reqwest::Client> {
-    let builder = base_builder().redirect(reqwest::redirect::Policy::custom(|attempt| {
-        let first = &attempt.previous()[0];
-        if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error("too many redirects")
-        } else if endpoint::same_origin(first, attempt.url()) {
-            attempt.follow()
-        } else {
-            // Returning the 3xx makes the caller report it; credentials never travel on.
-            attempt.stop()
-        }
-    }));
-    finish_builder(builder, options)
-}
-
-/// Builds the client for authorization requests (discovery, registration, tokens): every
-/// request bounded in time, and no redirect followed at all.
-pub(crate) fn build_oauth_client(options: &ClientOptions) -> anyhow::Result<reqwest::Client> {
-    let builder = base_builder()
-        .timeout(OAUTH_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none());
-    finish_builder(builder, options)
-}
-
-fn base_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .user_agent(concat!("mcp-bridge/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(CONNECT_TIMEOUT)
-        .tcp_nodelay(true)
-}
-
-/// Adds the extra trusted roots and builds.
-fn finish_builder(
-    mut builder: reqwest::ClientBuilder,
-    options: &ClientOptions,
-) -> anyhow::Result<reqwest::Client> {
-    use anyhow::Context;
-    let mut certs = Vec::new();
-    for path in &options.ca_certs {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("failed to read CA certificate file {}", path.display()))?;
-        let found = reqwest::Certificate::from_pem_bundle(&pem)
-            .with_context(|| format!("no usable PEM certificate in {}", path.display()))?;
-        if found.is_empty() {
-            anyhow::bail!("no PEM certificate found in {}", path.display());
-        }
-        certs.extend(found);
-    }
-    if !certs.is_empty() {
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder.build().context("failed to set up the HTTP client")
-}
+/// Extra headers for one request.
+pub(crate) type Headers<'a> = &'a [(HeaderName, HeaderValue)];
 
 /// Everything needed to make a request to the MCP server.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Http {
-    pub(crate) client: reqwest::Client,
+    client: net::Client,
     /// The server URL the user gave; its origin is where credentials may go.
-    pub(crate) url: Url,
-    /// The user's extra headers.
-    pub(crate) headers: Vec<Header>,
-    /// A static bearer token, sent as `Authorization: Bearer`.
-    pub(crate) bearer: Option<Secret>,
-    /// The OAuth client, when the user gave no static credentials.
-    pub(crate) auth: Option<Arc<Auth>>,
-    /// Largest message (JSON body or SSE event) accepted from the server.
-    pub(crate) max_message: usize,
+    url: Url,
+    credentials: Credentials,
+    /// Largest message (JSON body or event) accepted from the server.
+    max_message: usize,
 }
 
 impl Http {
-    /// Starts a request to `url`, adding credentials only when it has the server's origin.
-    pub(crate) fn request(&self, method: reqwest::Method, url: &Url) -> reqwest::RequestBuilder {
-        let mut req = self.client.request(method, url.clone());
-        if !endpoint::same_origin(url, &self.url) {
-            tracing::warn!(url = %endpoint::for_log(url), "not sending credentials to another origin");
-            return req;
-        }
-        for h in &self.headers {
-            req = req.header(h.name.clone(), h.to_value());
-        }
-        if let Some(token) = &self.token() {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
-            value.set_sensitive(true);
-            req = req.header(AUTHORIZATION, value);
-        }
-        req
-    }
-
-    /// The bearer token requests carry now: the static one, or the OAuth client's.
-    pub(crate) fn token(&self) -> Option<Secret> {
-        self.bearer
-            .clone()
-            .or_else(|| self.auth.as_ref().and_then(|a| a.bearer()))
-    }
-
-    /// Before a request: lets the OAuth client load or refresh its token.
-    pub(crate) async fn prepare(&self) {
-        if let Some(auth) = &self.auth {
-            auth.prepare().await;
+    pub(crate) fn new(
+        client: net::Client,
+        url: Url,
+        credentials: Credentials,
+        max_message: usize,
+    ) -> Http {
+        Http {
+            client,
+            url,
+            credentials,
+            max_message,
         }
     }
 
-    /// After a failed request sent with `sent`: when it was a 401/403 and OAuth is on, gets
-    /// a new token. `Ok(true)` means retry; `Ok(false)` means the error stands as it is.
-    pub(crate) async fn reauthorize(
+    /// The server URL.
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Largest message accepted from the server.
+    pub(crate) fn max_message(&self) -> usize {
+        self.max_message
+    }
+
+    /// POSTs one JSON-RPC message to `url`, accepting JSON or an event stream in reply.
+    pub(crate) async fn post(
         &self,
-        err: &Error,
-        sent: Option<Secret>,
-        rounds: &mut u32,
-    ) -> Result<bool, Error> {
-        let (
-            Some(auth),
-            Error::AuthRequired {
-                status,
-                www_authenticate,
-            },
-        ) = (&self.auth, err)
-        else {
-            return Ok(false);
+        url: &Url,
+        body: &str,
+        headers: Headers<'_>,
+    ) -> Result<Response, Error> {
+        let body = Bytes::copy_from_slice(body.as_bytes());
+        let resp = self
+            .credentials
+            .send(&self.client, Method::POST, url, |req| {
+                with_headers(req, headers)
+                    .header(ACCEPT, ACCEPT_BOTH)
+                    .header(CONTENT_TYPE, JSON)
+                    .body(body.clone())
+            })
+            .await?;
+        Ok(resp)
+    }
+
+    /// A GET that opens an event stream at `url`.
+    pub(crate) async fn get_stream(
+        &self,
+        url: &Url,
+        headers: Headers<'_>,
+    ) -> Result<Response, Error> {
+        let resp = self
+            .credentials
+            .send(&self.client, Method::GET, url, |req| {
+                with_headers(req, headers).header(ACCEPT, ACCEPT_EVENTS)
+            })
+            .await?;
+        Ok(resp)
+    }
+
+    /// A DELETE of the server URL, bounded by `timeout` (for ending a session).
+    pub(crate) async fn delete(
+        &self,
+        headers: Headers<'_>,
+        timeout: Duration,
+    ) -> Result<Response, Error> {
+        let resp = self
+            .credentials
+            .send(&self.client, Method::DELETE, &self.url, |req| {
+                with_headers(req, headers).timeout(timeout)
+            })
+            .await?;
+        Ok(resp)
+    }
+
+    /// Reads a whole answer body within the message size limit.
+    pub(crate) async fn read_body(&self, resp: Response) -> Result<Bytes, Error> {
+        Ok(net::read_body(resp, self.max_message).await?)
+    }
+}
+
+fn with_headers(mut req: reqwest::RequestBuilder, headers: Headers<'_>) -> reqwest::RequestBuilder {
+    for (name, value) in headers {
+        req = req.header(name.clone(), value.clone());
+    }
+    req
+}
+
+/// A header value for text the server gave us (a session id, a protocol version), if it is
+/// visible ASCII (the only kind the specification allows; anything else is not echoed).
+pub(crate) fn echo_value(text: &str) -> Option<HeaderValue> {
+    let visible = !text.is_empty() && text.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    visible.then(|| HeaderValue::from_str(text).ok()).flatten()
+}
+
+/// A non-2xx answer as an error: a redirect names where it went, otherwise the status and
+/// an excerpt of the body.
+pub(crate) async fn failure(resp: Response) -> Error {
+    let status = resp.status();
+    if status.is_redirection() {
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("?");
+        return Error::Redirected {
+            location: location.to_owned(),
         };
-        if *rounds >= MAX_AUTH_ROUNDS {
-            return Ok(false);
-        }
-        *rounds += 1;
-        match auth
-            .on_challenge(*status, www_authenticate.as_deref(), sent)
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(e) => Err(Error::Unauthorized(e.to_string())),
-        }
     }
-
-    /// A POST of one JSON-RPC message, accepting JSON or an event stream in reply.
-    pub(crate) fn post_json(&self, url: &Url, body: String) -> reqwest::RequestBuilder {
-        self.request(reqwest::Method::POST, url)
-            .header(ACCEPT, "application/json, text/event-stream")
-            .header(CONTENT_TYPE, "application/json")
-            .body(body)
-    }
-
-    /// A GET that opens an event stream.
-    pub(crate) fn get_stream(&self, url: &Url) -> reqwest::RequestBuilder {
-        self.request(reqwest::Method::GET, url)
-            .header(ACCEPT, "text/event-stream")
+    let body = net::read_body(resp, ERROR_BODY_LIMIT)
+        .await
+        .unwrap_or_default();
+    Error::Status {
+        status: status.as_u16(),
+        body: excerpt(&body),
     }
 }
 
-/// The error for a 401 or 403, with the challenge the server sent.
-pub(crate) fn auth_required(resp: &reqwest::Response) -> Error {
-    let www_authenticate = resp
-        .headers()
-        .get_all(reqwest::header::WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(", ");
-    Error::AuthRequired {
-        status: resp.status().as_u16(),
-        www_authenticate: Some(www_authenticate).filter(|w| !w.is_empty()),
-    }
-}
-
-/// The media type of a response, lowercased, without parameters.
-pub(crate) fn media_type(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default()
-}
-
-/// Reads a whole body, failing once it grows past `limit` bytes.
-pub(crate) async fn read_body(resp: reqwest::Response, limit: usize) -> Result<Bytes, Error> {
-    if resp.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(Error::TooLarge { limit });
-    }
-    let mut body = BytesMut::new();
-    let mut stream = resp.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(Error::from_reqwest)?;
-        if body.len() + chunk.len() > limit {
-            return Err(Error::TooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+/// Whether a response is a successful event stream.
+pub(crate) fn is_event_stream(resp: &Response) -> bool {
+    resp.status().is_success() && net::media_type(resp) == "text/event-stream"
 }
 
 /// A short, printable excerpt of an error body for messages and logs.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let clean = clean.trim();
-    match clean.char_indices().nth(200) {
-        Some((i, _)) => format!("{}...", &clean[..i]),
-        None => clean.to_owned(),
-    }
+    net::excerpt(&String::from_utf8_lossy(body), 200)
 }

@@ -7,11 +7,13 @@
 //! is gone), the stream is reopened, and the host's handshake is replayed privately so the
 //! new session is ready before anything else is posted.
 
-use super::http::{auth_required, excerpt, media_type, read_body};
-use super::stream::{Cursor, EventReader};
-use super::{Error, HANDSHAKE_TIMEOUT, Shared};
+use super::events::{Cursor, EventReader, is_message};
+use super::http::{self, LAST_EVENT_ID};
+use super::legacy::Connection;
+use super::{Error, HANDSHAKE_TIMEOUT};
 use crate::endpoint;
-use crate::jsonrpc::{self, Id, Message};
+use crate::jsonrpc::{Id, Kind, Message};
+use reqwest::header::HeaderValue;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,8 +27,8 @@ const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a message waits for a connection while the stream is being reopened.
 const SEND_WAIT: Duration = Duration::from_secs(60);
 
-pub(crate) struct LegacySse {
-    shared: Arc<Shared>,
+pub(super) struct LegacySse {
+    conn: Arc<Connection>,
     /// The URL to POST to; `None` while the stream is being reopened.
     endpoint: watch::Sender<Option<Url>>,
     /// Requests posted on the current stream and not yet answered.
@@ -39,11 +41,11 @@ pub(crate) struct LegacySse {
 
 impl LegacySse {
     /// Opens the stream and waits for the endpoint.
-    pub(crate) async fn connect(shared: Arc<Shared>) -> Result<Arc<Self>, Error> {
+    pub(super) async fn connect(conn: Arc<Connection>) -> Result<Arc<Self>, Error> {
         let mut cursor = Cursor::default();
-        let (events, url) = open(&shared, &mut cursor).await?;
+        let (events, url) = open(&conn, &mut cursor).await?;
         let me = Arc::new(LegacySse {
-            shared,
+            conn,
             endpoint: watch::Sender::new(Some(url)),
             in_flight: Mutex::new(HashSet::new()),
             dead: CancellationToken::new(),
@@ -57,31 +59,28 @@ impl LegacySse {
     }
 
     /// Posts a message in the background.
-    pub(crate) fn send(self: &Arc<Self>, msg: Message) {
+    pub(super) fn send(self: &Arc<Self>, msg: Message) {
         let me = self.clone();
         self.tasks.spawn(async move { me.post(msg).await });
     }
 
     /// Resolves with the reason once the transport has failed for good.
-    pub(crate) async fn failed(&self) -> Error {
+    pub(super) async fn failed(&self) -> Error {
         self.dead.cancelled().await;
         self.fatal
             .lock()
             .expect("fatal lock is never poisoned")
             .take()
-            .unwrap_or(Error::Closed("transport closed".into()))
+            .unwrap_or(Error::Abandoned)
     }
 
     async fn post(&self, msg: Message) {
-        let request_id = msg
-            .id()
-            .filter(|_| msg.kind() == jsonrpc::Kind::Request)
-            .cloned();
+        let request_id = msg.id().filter(|_| msg.kind() == Kind::Request).cloned();
         let url = match self.wait_endpoint().await {
             Ok(url) => url,
             Err(e) => {
                 if let Some(id) = &request_id {
-                    self.shared.inbox.fail(id, &e).await;
+                    self.conn.inbox.fail(id, &e).await;
                 }
                 return;
             }
@@ -105,49 +104,23 @@ impl LegacySse {
                 .expect("in-flight lock is never poisoned")
                 .remove(id);
             if was_waiting {
-                self.shared.inbox.fail(id, &e).await;
+                self.conn.inbox.fail(id, &e).await;
             }
         }
     }
 
-    /// POSTs one message to the endpoint (authorizing on 401/403); the answer comes on the
-    /// stream.
+    /// POSTs one message to the endpoint; the answer comes on the stream.
     async fn post_to(&self, url: &Url, msg: &Message) -> Result<(), Error> {
-        let mut rounds = 0;
-        loop {
-            self.shared.http.prepare().await;
-            let sent = self.shared.http.token();
-            match self.post_once(url, msg).await {
-                Err(e @ Error::AuthRequired { .. }) => {
-                    if !self.shared.http.reauthorize(&e, sent, &mut rounds).await? {
-                        return Err(e);
-                    }
-                }
-                result => return result,
-            }
-        }
-    }
-
-    async fn post_once(&self, url: &Url, msg: &Message) -> Result<(), Error> {
         tracing::debug!(method = msg.method(), id = ?msg.id(), "POST (HTTP+SSE)");
-        let req = self.shared.http.post_json(url, msg.as_str().to_owned());
         let resp = tokio::select! {
             biased;
-            _ = self.shared.shutdown.cancelled() => return Err(Error::Closed("the bridge is shutting down".into())),
-            r = req.send() => r.map_err(Error::from_reqwest)?,
+            _ = self.conn.stop.cancelled() => return Err(Error::ShuttingDown),
+            r = self.conn.http.post(url, msg.as_str(), &[]) => r?,
         };
-        let status = resp.status();
-        if status.is_success() {
+        if resp.status().is_success() {
             return Ok(());
         }
-        if status.as_u16() == 401 || status.as_u16() == 403 {
-            return Err(auth_required(&resp));
-        }
-        let body = read_body(resp, 64 * 1024).await.unwrap_or_default();
-        Err(Error::Status {
-            status: status.as_u16(),
-            body: excerpt(&body),
-        })
+        Err(http::failure(resp).await)
     }
 
     async fn wait_endpoint(&self) -> Result<Url, Error> {
@@ -155,10 +128,10 @@ impl LegacySse {
         let wait = rx.wait_for(Option::is_some);
         tokio::select! {
             biased;
-            _ = self.dead.cancelled() => Err(Error::Closed("the HTTP+SSE connection failed".into())),
+            _ = self.dead.cancelled() => Err(Error::Abandoned),
             r = tokio::time::timeout(SEND_WAIT, wait) => match r {
                 Ok(Ok(url)) => Ok(url.clone().expect("waited for Some")),
-                _ => Err(Error::Closed("the server's event stream is down and could not be reopened".into())),
+                _ => Err(Error::StreamDown),
             },
         }
     }
@@ -166,27 +139,31 @@ impl LegacySse {
     /// Reads the stream for as long as the bridge runs, reopening it when it drops.
     async fn run(self: Arc<Self>, mut events: EventReader, mut cursor: Cursor) {
         loop {
-            let reason = self.read(&mut events, &mut cursor).await;
-            if self.shared.shutdown.is_cancelled() {
+            let ended = self.read(&mut events, &mut cursor).await;
+            if self.conn.stop.is_cancelled() {
                 return;
             }
-            if let Err(e @ Error::CrossOriginEndpoint(_)) = reason {
-                return self.die(e).await;
-            }
-            let reason = match reason {
-                Ok(()) => "the server closed the event stream".to_owned(),
-                Err(e) => e.to_string(),
+            let cause = match ended {
+                Err(e @ Error::CrossOriginEndpoint(_)) => return self.die(e).await,
+                Ok(()) => {
+                    tracing::info!("the server closed the event stream; reconnecting");
+                    None
+                }
+                Err(e) => {
+                    tracing::info!("{e}; reconnecting");
+                    Some(Arc::new(e))
+                }
             };
-            tracing::info!("{reason}; reconnecting");
             self.endpoint.send_replace(None);
-            self.fail_in_flight(&reason).await;
+            self.fail_in_flight(|| Error::StreamLost(cause.clone()))
+                .await;
             loop {
                 tokio::select! {
                     biased;
-                    _ = self.shared.shutdown.cancelled() => return,
+                    _ = self.conn.stop.cancelled() => return,
                     _ = tokio::time::sleep(cursor.delay()) => {}
                 }
-                match open(&self.shared, &mut cursor).await {
+                match open(&self.conn, &mut cursor).await {
                     Ok((new_events, url)) => {
                         events = new_events;
                         match self.replay_handshake(&url, &mut events, &mut cursor).await {
@@ -211,24 +188,22 @@ impl LegacySse {
         loop {
             let event = tokio::select! {
                 biased;
-                _ = self.shared.shutdown.cancelled() => return Ok(()),
+                _ = self.conn.stop.cancelled() => return Ok(()),
                 e = events.next_event() => e?,
             };
             let Some(event) = event else { return Ok(()) };
             cursor.note(&event);
-            match event.kind() {
-                "message" if !event.data.is_empty() => self.deliver(&event.data).await,
-                "endpoint" => {
-                    let url = resolve_endpoint(&self.shared.http.url, &event.data)?;
-                    self.endpoint.send_replace(Some(url));
-                }
-                _ => {}
+            if is_message(&event) {
+                self.deliver(&event.data).await;
+            } else if event.event == "endpoint" {
+                let url = resolve_endpoint(self.conn.http.url(), &event.data)?;
+                self.endpoint.send_replace(Some(url));
             }
         }
     }
 
     async fn deliver(&self, data: &str) {
-        match self.shared.inbox.deliver_text(data).await {
+        match self.conn.inbox.deliver_text(data, None).await {
             Ok(answered) => {
                 let mut in_flight = self
                     .in_flight
@@ -250,12 +225,12 @@ impl LegacySse {
         events: &mut EventReader,
         cursor: &mut Cursor,
     ) -> Result<(), Error> {
-        let handshake = self.shared.handshake();
+        let handshake = self.conn.handshake();
         let Some(initialize) = handshake.initialize else {
             return Ok(());
         };
-        let id = self.shared.internal_id("reinit");
-        let mut answer = self.shared.inbox.watch(&id, false);
+        let id = self.conn.inbox.internal_id("reinit");
+        let mut answer = self.conn.inbox.watch(&id, false);
         self.post_to(url, &initialize.with_id(&id)).await?;
         let deadline = tokio::time::sleep(HANDSHAKE_TIMEOUT);
         tokio::pin!(deadline);
@@ -263,20 +238,20 @@ impl LegacySse {
             let event = tokio::select! {
                 biased;
                 reply = &mut answer => {
-                    let reply = reply.map_err(|_| Error::Closed("initialize was not answered".into()))?;
-                    if reply.kind() == jsonrpc::Kind::Error {
-                        return Err(Error::Closed(format!("the server refused initialize: {}", reply.as_str())));
+                    let reply = reply.map_err(|_| Error::HandshakeUnanswered)?;
+                    if reply.kind() == Kind::Error {
+                        return Err(Error::HandshakeRefused(reply.as_str().to_owned()));
                     }
                     break;
                 }
-                _ = &mut deadline => return Err(Error::Closed("the server did not answer initialize".into())),
+                _ = &mut deadline => return Err(Error::HandshakeUnanswered),
                 e = events.next_event() => e?,
             };
             let Some(event) = event else {
-                return Err(Error::Closed("stream ended during initialize".into()));
+                return Err(Error::HandshakeUnanswered);
             };
             cursor.note(&event);
-            if event.kind() == "message" && !event.data.is_empty() {
+            if is_message(&event) {
                 self.deliver(&event.data).await;
             }
         }
@@ -286,7 +261,7 @@ impl LegacySse {
         Ok(())
     }
 
-    async fn fail_in_flight(&self, reason: &str) {
+    async fn fail_in_flight(&self, error: impl Fn() -> Error) {
         let ids: Vec<Id> = self
             .in_flight
             .lock()
@@ -294,81 +269,58 @@ impl LegacySse {
             .drain()
             .collect();
         for id in ids {
-            let e = Error::Closed(format!("{reason} before the request was answered"));
-            self.shared.inbox.fail(&id, &e).await;
+            self.conn.inbox.fail(&id, &error()).await;
         }
     }
 
     async fn die(&self, e: Error) {
         tracing::error!("{e}");
         self.endpoint.send_replace(None);
-        self.fail_in_flight("the connection was abandoned").await;
+        self.fail_in_flight(|| Error::Abandoned).await;
         *self.fatal.lock().expect("fatal lock is never poisoned") = Some(e);
         self.dead.cancel();
     }
 }
 
-/// Opens the event stream (authorizing on 401/403) and reads up to the `endpoint` event.
-/// Messages that come first are delivered; a stream without an endpoint is an error.
-async fn open(shared: &Shared, cursor: &mut Cursor) -> Result<(EventReader, Url), Error> {
-    let mut rounds = 0;
-    loop {
-        shared.http.prepare().await;
-        let sent = shared.http.token();
-        match open_once(shared, cursor).await {
-            Err(e @ Error::AuthRequired { .. }) => {
-                if !shared.http.reauthorize(&e, sent, &mut rounds).await? {
-                    return Err(e);
-                }
-            }
-            result => return result,
-        }
+/// Opens the event stream and reads up to the `endpoint` event. Messages that come first
+/// are delivered; a stream without an endpoint is an error.
+async fn open(conn: &Connection, cursor: &mut Cursor) -> Result<(EventReader, Url), Error> {
+    let mut headers = Vec::new();
+    if let Some(last) = cursor
+        .last_event_id
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        headers.push((LAST_EVENT_ID, last));
     }
-}
-
-async fn open_once(shared: &Shared, cursor: &mut Cursor) -> Result<(EventReader, Url), Error> {
-    let mut req = shared.http.get_stream(&shared.http.url);
-    if let Some(last) = &cursor.last_event_id {
-        req = req.header("last-event-id", last);
+    let http = &conn.http;
+    let resp = http.get_stream(http.url(), &headers).await?;
+    if !resp.status().is_success() {
+        return Err(http::failure(resp).await);
     }
-    let resp = req.send().await.map_err(Error::from_reqwest)?;
-    let status = resp.status();
-    if status.as_u16() == 401 || status.as_u16() == 403 {
-        return Err(auth_required(&resp));
-    }
-    if !status.is_success() {
-        let body = read_body(resp, 64 * 1024).await.unwrap_or_default();
-        return Err(Error::Status {
-            status: status.as_u16(),
-            body: excerpt(&body),
-        });
-    }
-    let media = media_type(&resp);
+    let media = crate::net::media_type(&resp);
     if media != "text/event-stream" {
         return Err(Error::ContentType(media));
     }
-    let mut events = EventReader::new(resp, shared.http.max_message);
+    let mut events = EventReader::new(resp, http.max_message());
     let endpoint = tokio::time::timeout(ENDPOINT_TIMEOUT, async {
         loop {
             let Some(event) = events.next_event().await? else {
-                return Err(Error::Closed(
-                    "the event stream ended before naming an endpoint".into(),
-                ));
+                return Err(Error::NoEndpoint);
             };
             cursor.note(&event);
-            match event.kind() {
-                "endpoint" => return resolve_endpoint(&shared.http.url, &event.data),
-                "message" if !event.data.is_empty() => {
-                    if let Err(e) = shared.inbox.deliver_text(&event.data).await {
-                        tracing::warn!("dropping an invalid event from the server: {e}");
-                    }
-                }
-                _ => {}
+            if event.event == "endpoint" {
+                return resolve_endpoint(http.url(), &event.data);
+            }
+            if is_message(&event)
+                && let Err(e) = conn.inbox.deliver_text(&event.data, None).await
+            {
+                tracing::warn!("dropping an invalid event from the server: {e}");
             }
         }
     })
     .await
-    .map_err(|_| Error::Closed("the server sent no endpoint event".into()))??;
+    .map_err(|_| Error::EndpointTimeout)??;
     tracing::debug!(endpoint = %endpoint::for_log(&endpoint), "HTTP+SSE endpoint");
     Ok((events, endpoint))
 }

@@ -201,10 +201,8 @@ mod tests {
             dir.path().to_owned(),
             keyring.clone(),
             TIMEOUT,
-        )
-        .await
-        .unwrap();
-        assert_eq!(store.backend(), Backend::Keyring);
+        );
+        assert_eq!(store.backend().await.unwrap(), Backend::Keyring);
         assert!(keyring.holds(PROBE_USER), "probe marker written");
         store
             .save_tokens("tokens:k", &tokens("https://k.example", ACCESS))
@@ -234,10 +232,8 @@ mod tests {
                 ..Default::default()
             })
         };
-        let store = Store::open_with(StoreKind::Auto, dir.path().to_owned(), broken(), TIMEOUT)
-            .await
-            .unwrap();
-        assert_eq!(store.backend(), Backend::File);
+        let store = Store::open_with(StoreKind::Auto, dir.path().to_owned(), broken(), TIMEOUT);
+        assert_eq!(store.backend().await.unwrap(), Backend::File);
         store
             .save_tokens("tokens:f", &tokens("https://f.example", ACCESS))
             .await
@@ -245,6 +241,7 @@ mod tests {
         assert!(read(dir.path().join("credentials.json")).contains(ACCESS));
 
         let err = Store::open_with(StoreKind::Keyring, dir.path().to_owned(), broken(), TIMEOUT)
+            .backend()
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::KeyringUnavailable { .. }));
@@ -263,11 +260,10 @@ mod tests {
             })
         };
         let quick = Duration::from_millis(50);
-        let store = Store::open_with(StoreKind::Auto, dir.path().to_owned(), slow(), quick)
-            .await
-            .unwrap();
-        assert_eq!(store.backend(), Backend::File);
+        let store = Store::open_with(StoreKind::Auto, dir.path().to_owned(), slow(), quick);
+        assert_eq!(store.backend().await.unwrap(), Backend::File);
         let err = Store::open_with(StoreKind::Keyring, dir.path().to_owned(), slow(), quick)
+            .backend()
             .await
             .unwrap_err();
         assert!(err.to_string().contains("no answer within 50ms"), "{err}");
@@ -287,9 +283,7 @@ mod tests {
             dir.path().to_owned(),
             keyring.clone(),
             TIMEOUT,
-        )
-        .await
-        .unwrap();
+        );
         store
             .save_tokens("tokens:s", &tokens("https://s.example", "small-1"))
             .await
@@ -387,10 +381,8 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::Keyring, dir.path().to_owned())
-            .await
-            .unwrap();
-        assert_eq!(store.backend(), Backend::Keyring);
+        let store = Store::open(StoreKind::Keyring, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Backend::Keyring);
         let (tk, rk) = (unique("tokens"), unique("registration"));
         store
             .save_tokens(&tk, &tokens("https://mcp.example/mcp", ACCESS))
@@ -398,9 +390,7 @@ mod tests {
             .unwrap();
         store.save_registration(&rk, &registration()).await.unwrap();
 
-        let fresh = Store::open(StoreKind::Keyring, dir.path().to_owned())
-            .await
-            .unwrap();
+        let fresh = Store::open(StoreKind::Keyring, dir.path().to_owned());
         assert_eq!(
             fresh.load_tokens(&tk).await.unwrap(),
             Some(tokens("https://mcp.example/mcp", ACCESS))
@@ -440,10 +430,8 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::Auto, dir.path().to_owned())
-            .await
-            .unwrap();
-        assert_eq!(store.backend(), Backend::Keyring);
+        let store = Store::open(StoreKind::Auto, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Backend::Keyring);
         let key = unique("tokens");
         let big = format!("{ACCESS}{}", "x".repeat(64 * 1024));
         store
@@ -481,6 +469,7 @@ mod tests {
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
         let err = Store::open(StoreKind::Keyring, dir.path().to_owned())
+            .backend()
             .await
             .unwrap_err();
         assert!(
@@ -488,10 +477,8 @@ mod tests {
             "{err}"
         );
         eprintln!("--store keyring: {err}");
-        let store = Store::open(StoreKind::Auto, dir.path().to_owned())
-            .await
-            .unwrap();
-        assert_eq!(store.backend(), Backend::File);
+        let store = Store::open(StoreKind::Auto, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Backend::File);
         store
             .save_tokens("tokens:f", &tokens("https://f.example", ACCESS))
             .await

@@ -361,7 +361,7 @@ mod tests {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "auth::lock::tests::child_holds_lock",
+                "store::lock::tests::child_holds_lock",
                 "--nocapture",
                 "--test-threads=1",
             ])

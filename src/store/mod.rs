@@ -27,6 +27,8 @@
 //! `store/os_keyring.rs` the keyring.
 
 mod file;
+pub(crate) use file::write_private;
+pub(crate) mod lock;
 mod os_keyring;
 
 use crate::secret::Secret;
@@ -195,7 +197,7 @@ pub(crate) enum StoreError {
     Corrupt { what: String, reason: String },
     /// The store lock could not be taken.
     #[error(transparent)]
-    Lock(#[from] super::lock::LockError),
+    Lock(#[from] lock::LockError),
     /// A key from outside [`tokens_key`] and [`registration_key`] that is not usable.
     #[error("invalid credential key {key:?}")]
     InvalidKey { key: String },
@@ -294,6 +296,9 @@ impl Item for Registration {
 }
 
 /// The credential store. Cheap to clone; clones share the backend.
+///
+/// Opening it costs nothing: the OS keyring is probed when an item is first read or written,
+/// so questions the index answers (what is stored, for which server) never touch it.
 #[derive(Clone)]
 pub(crate) struct Store {
     inner: Arc<Inner>,
@@ -302,7 +307,7 @@ pub(crate) struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("backend", &self.backend())
+            .field("choice", &self.inner.choice)
             .field("config_dir", &self.inner.files.dir)
             .finish()
     }
@@ -312,8 +317,14 @@ struct Inner {
     /// The config directory's files (also used by keyring stores, for the index and for
     /// items too large for the keyring; unused by memory stores).
     files: Files,
-    /// Where new items go.
-    backing: Backing,
+    /// What the user asked for.
+    choice: StoreKind,
+    /// The keyring to probe and use for `Auto` and `Keyring`.
+    keyring: Arc<dyn KeyringApi>,
+    /// How long the keyring probe may take.
+    probe_timeout: Duration,
+    /// Where items go; decided on first use (after the keyring probe).
+    backing: tokio::sync::OnceCell<Backing>,
 }
 
 enum Backing {
@@ -329,117 +340,230 @@ struct MemoryState {
 }
 
 impl Store {
-    /// Opens the store of this kind, probing the OS keyring for `Auto` and `Keyring`.
-    ///
-    /// `Auto` falls back to the credentials file when the keyring does not work, logging
-    /// one warning (`tracing::warn!`, once per process) that says so and why.
-    pub(crate) async fn open(kind: StoreKind, config_dir: PathBuf) -> Result<Store> {
-        Self::open_with(kind, config_dir, Arc::new(OsKeyring), OP_TIMEOUT).await
+    /// The store of this kind in `config_dir`. `Auto` uses the OS keyring if a probe (made
+    /// on first use) shows it works, else the credentials file, logging one warning
+    /// (`tracing::warn!`, once per process) that says so and why.
+    pub(crate) fn open(kind: StoreKind, config_dir: PathBuf) -> Store {
+        Self::open_with(kind, config_dir, Arc::new(OsKeyring), OP_TIMEOUT)
     }
 
     /// A memory store (for tests).
+    #[cfg(test)]
     pub(crate) fn memory(config_dir: PathBuf) -> Store {
-        Store::new(config_dir, Backing::Memory(Mutex::default()))
+        Store::open(StoreKind::Memory, config_dir)
     }
 
-    async fn open_with(
-        kind: StoreKind,
+    fn open_with(
+        choice: StoreKind,
         config_dir: PathBuf,
         keyring: Arc<dyn KeyringApi>,
         probe_timeout: Duration,
-    ) -> Result<Store> {
-        let backing = match kind {
-            StoreKind::Memory => return Ok(Store::memory(config_dir)),
-            StoreKind::File => Backing::File,
-            StoreKind::Keyring | StoreKind::Auto => {
-                let probe = keyring.clone();
-                let outcome = match run_blocking(probe_timeout, "the keyring probe", move || {
-                    probe_keyring(&*probe)
-                })
-                .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(StoreError::Timeout { .. }) => {
-                        Err(format!("no answer within {:?}", probe_timeout))
-                    }
-                    Err(other) => return Err(other),
-                };
-                match outcome {
-                    Ok(()) => Backing::Keyring(keyring),
-                    Err(reason) => {
-                        let reason = one_line(&reason);
-                        if kind == StoreKind::Keyring {
-                            return Err(StoreError::KeyringUnavailable { reason });
-                        }
-                        warn_fallback(&reason, &Files::new(config_dir.clone()).credentials());
-                        Backing::File
-                    }
-                }
-            }
+    ) -> Store {
+        let backing = match choice {
+            StoreKind::Memory => Some(Backing::Memory(Mutex::default())),
+            StoreKind::File => Some(Backing::File),
+            StoreKind::Keyring | StoreKind::Auto => None,
         };
-        Ok(Store::new(config_dir, backing))
-    }
-
-    fn new(config_dir: PathBuf, backing: Backing) -> Store {
-        let files = Files::new(config_dir);
         Store {
-            inner: Arc::new(Inner { files, backing }),
+            inner: Arc::new(Inner {
+                files: Files::new(config_dir),
+                choice,
+                keyring,
+                probe_timeout,
+                backing: tokio::sync::OnceCell::new_with(backing),
+            }),
         }
     }
 
-    /// Where new items are stored.
-    pub(crate) fn backend(&self) -> Backend {
-        match self.inner.backing {
+    /// Decides where items go now (probing the keyring if that is not known yet), so that
+    /// a store that cannot work says so.
+    pub(crate) async fn check(&self) -> Result<()> {
+        self.backing().await.map(|_| ())
+    }
+
+    /// Where new items are stored (probing the keyring if that is not known yet).
+    #[cfg(test)]
+    pub(crate) async fn backend(&self) -> Result<Backend> {
+        Ok(match self.backing().await? {
             Backing::Keyring(_) => Backend::Keyring,
             Backing::File => Backend::File,
             Backing::Memory(_) => Backend::Memory,
+        })
+    }
+
+    // --- Questions and answers: what callers use ---------------------------------------
+
+    /// The tokens stored for the MCP server `server` (its canonical URL), whichever
+    /// authorization server issued them.
+    pub(crate) async fn tokens_for(&self, server: &str) -> Result<Option<Tokens>> {
+        let key = self
+            .entries()
+            .await?
+            .into_iter()
+            .find(|e| e.kind == ItemKind::Tokens && e.server_url.as_deref() == Some(server))
+            .map(|e| e.key);
+        match key {
+            Some(key) => self.load_tokens(&key).await,
+            None => Ok(None),
         }
     }
 
+    /// Stores `tokens` for their server, replacing whatever that server had, from any
+    /// authorization server.
+    pub(crate) async fn put_tokens(&self, tokens: &Tokens) -> Result<()> {
+        let key = tokens_key(&tokens.server_url, &tokens.issuer);
+        for entry in self.token_entries(&tokens.server_url).await? {
+            if entry.key != key {
+                self.delete(&entry.key).await?;
+            }
+        }
+        self.save_tokens(&key, tokens).await
+    }
+
+    /// Forgets every token stored for `server`; returns what was forgotten.
+    pub(crate) async fn forget_tokens_for(&self, server: &str) -> Result<Vec<IndexEntry>> {
+        let entries = self.token_entries(server).await?;
+        for entry in &entries {
+            self.delete(&entry.key).await?;
+        }
+        Ok(entries)
+    }
+
+    /// The client registered at `issuer` for `redirect_uri`, if any.
+    pub(crate) async fn registration(
+        &self,
+        issuer: &str,
+        redirect_uri: &str,
+    ) -> Result<Option<Registration>> {
+        let found: Option<Registration> =
+            self.load(&registration_key(issuer, redirect_uri)).await?;
+        Ok(found.filter(|r| r.issuer == issuer && r.redirect_uri == redirect_uri))
+    }
+
+    /// The registration of `client_id` at `issuer`, whatever redirect URI it has.
+    pub(crate) async fn registration_of(
+        &self,
+        issuer: &str,
+        client_id: &str,
+    ) -> Result<Option<Registration>> {
+        for entry in self.entries().await? {
+            if entry.kind == ItemKind::Registration
+                && entry.issuer == issuer
+                && entry.client_id == client_id
+                && let Some(found) = self.load_registration(&entry.key).await?
+            {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Stores a registration, under its issuer and redirect URI.
+    pub(crate) async fn put_registration(&self, registration: &Registration) -> Result<()> {
+        let key = registration_key(&registration.issuer, &registration.redirect_uri);
+        self.save_registration(&key, registration).await
+    }
+
+    /// Forgets the registration at `issuer` for `redirect_uri`; false if there was none.
+    pub(crate) async fn forget_registration(
+        &self,
+        issuer: &str,
+        redirect_uri: &str,
+    ) -> Result<bool> {
+        self.delete(&registration_key(issuer, redirect_uri)).await
+    }
+
+    /// The tokens behind an index entry (from [`Store::entries`]).
+    pub(crate) async fn tokens_of(&self, entry: &IndexEntry) -> Result<Option<Tokens>> {
+        self.load_tokens(&entry.key).await
+    }
+
+    /// Forgets the item behind an index entry; false if it was gone already.
+    pub(crate) async fn forget(&self, entry: &IndexEntry) -> Result<bool> {
+        self.delete(&entry.key).await
+    }
+
+    /// Whether anything may be stored for `server`. Reads only the index: servers that never
+    /// needed authorization cost no keyring round trip at start-up.
+    pub(crate) async fn mentions(&self, server: &str) -> bool {
+        match self.entries().await {
+            Ok(entries) => entries
+                .iter()
+                .any(|e| e.server_url.as_deref() == Some(server)),
+            Err(e) => {
+                tracing::debug!("could not read the credential index: {e}");
+                // Unknown: let the caller look, and meet the real error there.
+                true
+            }
+        }
+    }
+
+    /// Everything stored, sorted by key, without secrets. Reads only the index.
+    pub(crate) async fn entries(&self) -> Result<Vec<IndexEntry>> {
+        if let Some(Backing::Memory(state)) = self.inner.backing.get() {
+            return Ok(lock_memory(state).index.values().cloned().collect());
+        }
+        let files = self.inner.files.clone();
+        run_blocking(OP_TIMEOUT, "the credential index", move || {
+            Ok(files.read_index()?.into_values().collect())
+        })
+        .await?
+    }
+
+    async fn token_entries(&self, server: &str) -> Result<Vec<IndexEntry>> {
+        Ok(self
+            .entries()
+            .await?
+            .into_iter()
+            .filter(|e| e.kind == ItemKind::Tokens && e.server_url.as_deref() == Some(server))
+            .collect())
+    }
+
+    // --- Items by key: the store's own plumbing ------------------------------------------
+
     /// The stored tokens under `key`, if any.
-    pub(crate) async fn load_tokens(&self, key: &str) -> Result<Option<Tokens>> {
+    async fn load_tokens(&self, key: &str) -> Result<Option<Tokens>> {
         self.load(key).await
     }
 
     /// Stores `tokens` under `key`, replacing what was there.
-    pub(crate) async fn save_tokens(&self, key: &str, tokens: &Tokens) -> Result<()> {
+    async fn save_tokens(&self, key: &str, tokens: &Tokens) -> Result<()> {
         self.save(key, tokens).await
     }
 
     /// Forgets the tokens under `key`; false if there were none.
-    pub(crate) async fn delete_tokens(&self, key: &str) -> Result<bool> {
+    #[cfg(test)]
+    async fn delete_tokens(&self, key: &str) -> Result<bool> {
         self.delete(key).await
     }
 
     /// The stored client registration under `key`, if any.
-    pub(crate) async fn load_registration(&self, key: &str) -> Result<Option<Registration>> {
+    async fn load_registration(&self, key: &str) -> Result<Option<Registration>> {
         self.load(key).await
     }
 
     /// Stores `registration` under `key`, replacing what was there.
-    pub(crate) async fn save_registration(
-        &self,
-        key: &str,
-        registration: &Registration,
-    ) -> Result<()> {
+    async fn save_registration(&self, key: &str, registration: &Registration) -> Result<()> {
         self.save(key, registration).await
     }
 
     /// Forgets the registration under `key`; false if there was none.
-    pub(crate) async fn delete_registration(&self, key: &str) -> Result<bool> {
+    #[cfg(test)]
+    async fn delete_registration(&self, key: &str) -> Result<bool> {
         self.delete(key).await
     }
 
-    /// Everything stored, sorted by key, without secrets.
-    pub(crate) async fn list(&self) -> Result<Vec<IndexEntry>> {
-        self.run(|inner| inner.list()).await
+    /// Everything stored (the index), for the module's tests.
+    #[cfg(test)]
+    async fn list(&self) -> Result<Vec<IndexEntry>> {
+        self.entries().await
     }
 
     async fn load<T: Item>(&self, key: &str) -> Result<Option<T>> {
         check_key(key)?;
         let key = key.to_owned();
-        self.run(move |inner| {
-            let Some(json) = inner.get(&key)? else {
+        self.run(move |inner, backing| {
+            let Some(json) = inner.get(backing, &key)? else {
                 return Ok(None);
             };
             parse(json.expose(), || format!("stored item {key}")).map(Some)
@@ -457,29 +581,71 @@ impl Store {
         );
         let entry = item.index_entry(key);
         let key = key.to_owned();
-        self.run(move |inner| inner.put(&key, &json, entry)).await
+        self.run(move |inner, backing| inner.put(backing, &key, &json, entry))
+            .await
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
         check_key(key)?;
         let key = key.to_owned();
-        self.run(move |inner| inner.remove(&key)).await
+        self.run(move |inner, backing| inner.remove(backing, &key))
+            .await
+    }
+
+    /// Decides where items go, probing the keyring the first time.
+    async fn backing(&self) -> Result<&Backing> {
+        let inner = &self.inner;
+        inner
+            .backing
+            .get_or_try_init(|| async {
+                let probe = inner.keyring.clone();
+                let timeout = inner.probe_timeout;
+                let outcome = match run_blocking(timeout, "the keyring probe", move || {
+                    probe_keyring(&*probe)
+                })
+                .await
+                {
+                    Ok(outcome) => outcome,
+                    Err(StoreError::Timeout { .. }) => Err(format!("no answer within {timeout:?}")),
+                    Err(other) => return Err(other),
+                };
+                match outcome {
+                    Ok(()) => Ok(Backing::Keyring(inner.keyring.clone())),
+                    Err(reason) => {
+                        let reason = one_line(&reason);
+                        if inner.choice == StoreKind::Keyring {
+                            return Err(StoreError::KeyringUnavailable { reason });
+                        }
+                        warn_fallback(&reason, &inner.files.credentials());
+                        Ok(Backing::File)
+                    }
+                }
+            })
+            .await
     }
 
     /// Runs `op` inline for memory stores, on a blocking thread for the others.
     async fn run<T: Send + 'static>(
         &self,
-        op: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
+        op: impl FnOnce(&Inner, &Backing) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        if let Backing::Memory(_) = self.inner.backing {
-            return op(&self.inner);
+        let backing = self.backing().await?;
+        if let Backing::Memory(_) = backing {
+            return op(&self.inner, backing);
         }
-        let inner = self.inner.clone();
-        let what = match self.inner.backing {
+        let what = match backing {
             Backing::Keyring(_) => "the keyring",
             _ => "the credentials file",
         };
-        run_blocking(OP_TIMEOUT, what, move || op(&inner)).await?
+        let inner = self.inner.clone();
+        run_blocking(OP_TIMEOUT, what, move || {
+            let backing = inner
+                .backing
+                .get()
+                .expect("the backing was decided before this ran");
+            op(&inner, backing)
+        })
+        .await?
     }
 }
 
@@ -500,8 +666,8 @@ async fn run_blocking<T: Send + 'static>(
 }
 
 impl Inner {
-    fn get(&self, key: &str) -> Result<Option<Secret>> {
-        match &self.backing {
+    fn get(&self, backing: &Backing, key: &str) -> Result<Option<Secret>> {
+        match backing {
             Backing::Memory(state) => Ok(lock_memory(state).items.get(key).cloned()),
             Backing::File => self.files.get_item(key),
             Backing::Keyring(keyring) => {
@@ -521,15 +687,21 @@ impl Inner {
         }
     }
 
-    fn put(&self, key: &str, json: &Secret, mut entry: IndexEntry) -> Result<()> {
-        if let Backing::Memory(state) = &self.backing {
+    fn put(
+        &self,
+        backing: &Backing,
+        key: &str,
+        json: &Secret,
+        mut entry: IndexEntry,
+    ) -> Result<()> {
+        if let Backing::Memory(state) = backing {
             let mut state = lock_memory(state);
             state.items.insert(key.to_owned(), json.clone());
             state.index.insert(key.to_owned(), entry);
             return Ok(());
         }
         let _guard = self.files.lock()?;
-        entry.backend = match &self.backing {
+        entry.backend = match backing {
             Backing::Keyring(keyring) => match keyring.set(key, json) {
                 Ok(()) => {
                     self.files.remove_item(key)?;
@@ -560,45 +732,30 @@ impl Inner {
         })
     }
 
-    fn remove(&self, key: &str) -> Result<bool> {
-        if let Backing::Memory(state) = &self.backing {
+    fn remove(&self, backing: &Backing, key: &str) -> Result<bool> {
+        if let Backing::Memory(state) = backing {
             let mut state = lock_memory(state);
             state.index.remove(key);
             return Ok(state.items.remove(key).is_some());
         }
         let _guard = self.files.lock()?;
         let in_file = self.files.remove_item(key)?;
-        let in_keyring = match &self.backing {
+        let in_keyring = match backing {
             Backing::Keyring(keyring) => keyring
                 .delete(key)
                 .map_err(|f| f.into_error("delete", key))?,
             _ => false,
         };
-        let ours = self.backend_kind();
+        let keyring_store = matches!(backing, Backing::Keyring(_));
         self.files.update_index(|index| {
             // A file store cannot reach the keyring: leave keyring items listed, so `status`
             // still shows them and a keyring store can delete them later.
             let drop_it = index
                 .get(key)
-                .is_some_and(|e| e.backend == Backend::File || ours == Backend::Keyring);
+                .is_some_and(|e| e.backend == Backend::File || keyring_store);
             drop_it && index.remove(key).is_some()
         })?;
         Ok(in_file || in_keyring)
-    }
-
-    fn list(&self) -> Result<Vec<IndexEntry>> {
-        match &self.backing {
-            Backing::Memory(state) => Ok(lock_memory(state).index.values().cloned().collect()),
-            _ => Ok(self.files.read_index()?.into_values().collect()),
-        }
-    }
-
-    fn backend_kind(&self) -> Backend {
-        match self.backing {
-            Backing::Keyring(_) => Backend::Keyring,
-            Backing::File => Backend::File,
-            Backing::Memory(_) => Backend::Memory,
-        }
     }
 }
 
@@ -716,10 +873,8 @@ mod tests {
     #[tokio::test]
     async fn file_store_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::File, dir.path().to_owned())
-            .await
-            .unwrap();
-        assert_eq!(store.backend(), Backend::File);
+        let store = Store::open(StoreKind::File, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Backend::File);
         let (tk, rk) = (
             tokens_key("https://mcp.example/mcp", "https://as.example"),
             registration_key("https://as.example", "http://127.0.0.1:33418/callback"),
@@ -732,9 +887,7 @@ mod tests {
         store.save_registration(&rk, &registration()).await.unwrap();
 
         // A second store on the same directory (another process) sees both.
-        let other = Store::open(StoreKind::File, dir.path().to_owned())
-            .await
-            .unwrap();
+        let other = Store::open(StoreKind::File, dir.path().to_owned());
         assert_eq!(
             other.load_tokens(&tk).await.unwrap(),
             Some(tokens("https://mcp.example/mcp", ACCESS))
@@ -760,9 +913,7 @@ mod tests {
     #[tokio::test]
     async fn index_is_maintained_and_secret_free() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::File, dir.path().to_owned())
-            .await
-            .unwrap();
+        let store = Store::open(StoreKind::File, dir.path().to_owned());
         let tk = tokens_key("https://mcp.example/mcp", "https://as.example");
         let rk = registration_key("https://as.example", "http://127.0.0.1:33418/callback");
         store
@@ -843,10 +994,8 @@ mod tests {
     #[tokio::test]
     async fn memory_store() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::Memory, dir.path().to_owned())
-            .await
-            .unwrap();
-        assert_eq!(store.backend(), Backend::Memory);
+        let store = Store::open(StoreKind::Memory, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Backend::Memory);
         store
             .save_tokens("tokens:m", &tokens("https://m.example", ACCESS))
             .await

@@ -4,8 +4,8 @@
 //! Every write replaces a whole file atomically; every read-modify-write re-reads the file
 //! under the store lock, so processes never lose each other's updates.
 
+use super::lock;
 use super::{FORMAT_VERSION, IndexEntry, OP_TIMEOUT, Result, StoreError, parse, serde_reason};
-use crate::auth::lock;
 use crate::secret::Secret;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `credentials.json`, `index.json` and `store.lock` in one directory.
+#[derive(Clone)]
 pub(super) struct Files {
     /// The config directory.
     pub(super) dir: PathBuf,
@@ -164,7 +165,7 @@ fn io_error(op: &'static str, path: &Path, source: std::io::Error) -> StoreError
 /// Replaces `path` with `bytes` atomically: a new owner-only temp file in the same
 /// directory, written and synced, then renamed over `path`. The content is never readable
 /// by others, not even for a moment, and readers see the old file or the new one.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = path
         .parent()
@@ -215,7 +216,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let parent = tempfile::tempdir().unwrap();
         let dir = parent.path().join("config/mcp-bridge");
-        let store = Store::open(StoreKind::File, dir.clone()).await.unwrap();
+        let store = Store::open(StoreKind::File, dir.clone());
         store
             .save_tokens("tokens:a", &tokens("https://a.example", ACCESS))
             .await
@@ -244,9 +245,7 @@ mod tests {
     async fn writes_replace_atomically() {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::File, dir.path().to_owned())
-            .await
-            .unwrap();
+        let store = Store::open(StoreKind::File, dir.path().to_owned());
         let path = dir.path().join("credentials.json");
         store
             .save_tokens("tokens:a", &tokens("https://a.example", "first"))
@@ -276,12 +275,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writers_lose_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let a = Store::open(StoreKind::File, dir.path().to_owned())
-            .await
-            .unwrap();
-        let b = Store::open(StoreKind::File, dir.path().to_owned())
-            .await
-            .unwrap();
+        let a = Store::open(StoreKind::File, dir.path().to_owned());
+        let b = Store::open(StoreKind::File, dir.path().to_owned());
         let mut tasks = Vec::new();
         for i in 0..20 {
             let store = if i % 2 == 0 { a.clone() } else { b.clone() };
@@ -316,9 +311,7 @@ mod tests {
             r#"{{"version":1,"items":{{"tokens:x":{{"server_url":"s","issuer":"i","client_id":"c","access_token":"a","token_type":"Bearer","obtained_at":"{ACCESS}"}}}}}}"#
         );
         std::fs::write(dir.path().join("credentials.json"), doc).unwrap();
-        let store = Store::open(StoreKind::File, dir.path().to_owned())
-            .await
-            .unwrap();
+        let store = Store::open(StoreKind::File, dir.path().to_owned());
         let err = store.load_tokens("tokens:x").await.unwrap_err();
         let text = format!("{err} {err:?}");
         assert!(text.contains("tokens:x"), "{text}");

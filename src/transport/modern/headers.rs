@@ -172,7 +172,10 @@ pub(crate) fn param_values(
             },
             Some(_) => continue, // a wrong-typed value: the server decides
         };
-        out.push((format!("Mcp-Param-{}", h.name), encode_value(&text)));
+        out.push((
+            format!("{}{}", crate::mcp::PARAM_HEADER_PREFIX, h.name),
+            encode_value(&text),
+        ));
     }
     out
 }

@@ -1,0 +1,180 @@
+//! Turning the options that name a server into a checked connection: the URL policy, the
+//! user's headers and token, the trusted roots, and the OAuth client when no static
+//! credentials were given. Shared by every command that talks to a server.
+
+use crate::auth::registration::ClientIdentity;
+use crate::auth::{AuthOptions, Credentials, OAuth, browser};
+use crate::cli::{OAuthArgs, ServerArgs};
+use crate::exit::usage;
+use crate::headers::{self, Header};
+use crate::net;
+use crate::secret::Secret;
+use crate::store;
+use crate::transport::Http;
+use crate::{endpoint, env};
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+/// What the options say about reaching the server.
+pub(crate) struct Connection {
+    pub(crate) http: Arc<Http>,
+    /// The OAuth client, when requests are authorized with OAuth.
+    pub(crate) oauth: Option<Arc<OAuth>>,
+}
+
+/// Checks the URL and builds everything needed to make requests to the server. `cancel`
+/// stops a login in progress; `fresh_login` makes the first challenge log in anew.
+pub(crate) fn connection(
+    server: &ServerArgs,
+    url_text: &str,
+    max_message: usize,
+    callback_port: Option<u16>,
+    cancel: &CancellationToken,
+    fresh_login: bool,
+) -> anyhow::Result<Connection> {
+    let url = Url::parse(url_text)
+        .map_err(|e| usage(anyhow::anyhow!("{url_text:?} is not a valid URL: {e}")))?;
+    endpoint::check_server_url(&url, server.allow_http).map_err(usage)?;
+
+    let lookup = |name: &str| std::env::var(name).ok();
+    let mut extra: Vec<Header> = Vec::new();
+    for spec in &server.headers {
+        extra.push(headers::parse_header(spec, &lookup).map_err(usage)?);
+    }
+    for path in &server.header_file {
+        extra.extend(headers::read_header_file(path, &lookup).map_err(usage)?);
+    }
+    let bearer = match &server.bearer {
+        Some(token) => Some(bearer_token(token, &lookup)?),
+        None => None,
+    };
+    let authorization_header = extra
+        .iter()
+        .any(|h| h.name == reqwest::header::AUTHORIZATION);
+    if bearer.is_some() && authorization_header {
+        return Err(usage(anyhow::anyhow!(
+            "both --bearer and an Authorization header were given; use one"
+        )));
+    }
+
+    let mut ca_certs = server.ca_cert.clone();
+    if let Some(file) = std::env::var_os(env::SSL_CERT_FILE).filter(|f| !f.is_empty()) {
+        ca_certs.push(file.into());
+    }
+    let tls = net::TlsConfig::from_files(&ca_certs)?;
+    let oauth = if bearer.is_some() || authorization_header {
+        None
+    } else {
+        let mut options = auth_options(&server.oauth, callback_port)?;
+        options.fresh_login = fresh_login;
+        let config_dir = store::config_dir().context("cannot find a directory for credentials")?;
+        Some(OAuth::new(
+            url.clone(),
+            options,
+            Arc::new(net::Client::oauth(tls.clone())),
+            config_dir,
+            cancel.clone(),
+        ))
+    };
+    tracing::debug!(
+        url = %endpoint::for_log(&url),
+        headers = ?extra.iter().map(|h| headers::describe(h.name.as_str(), h.value.expose())).collect::<Vec<_>>(),
+        bearer = bearer.is_some(),
+        "server"
+    );
+    let credentials = Credentials::new(url.clone(), extra, bearer, oauth.clone());
+    let http = Http::new(net::Client::streaming(tls), url, credentials, max_message);
+    Ok(Connection {
+        http: Arc::new(http),
+        oauth,
+    })
+}
+
+/// The static token from `--bearer`, with `${VAR}` expanded and a `Bearer ` prefix dropped.
+fn bearer_token(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Secret> {
+    let token = headers::expand_vars(text.trim(), lookup)
+        .context("in the bearer token")
+        .map_err(usage)?;
+    let token = token
+        .strip_prefix("Bearer ")
+        .unwrap_or(&token)
+        .trim()
+        .to_owned();
+    if token.is_empty() || reqwest::header::HeaderValue::from_str(&token).is_err() {
+        return Err(usage(anyhow::anyhow!(
+            "the bearer token is empty or has characters not allowed in a header"
+        )));
+    }
+    Ok(Secret::new(token))
+}
+
+/// Turns the OAuth options into the authorization settings (usage errors exit 2).
+fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<AuthOptions> {
+    let mut client = ClientIdentity {
+        client_id: args.client_id.clone(),
+        client_secret: args.client_secret.clone().map(Secret::new),
+        ..ClientIdentity::default()
+    };
+    if let Some(info) = &args.static_oauth_client_info {
+        let info = json_or_file(info, "--static-oauth-client-info")?;
+        let field = |name: &str| info.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        client.client_id = Some(field("client_id").ok_or_else(|| {
+            usage(anyhow::anyhow!(
+                "--static-oauth-client-info needs a \"client_id\""
+            ))
+        })?);
+        client.client_secret = field("client_secret").map(Secret::new);
+        client.auth_method = field("token_endpoint_auth_method");
+    }
+    if let Some(meta) = &args.static_oauth_client_metadata {
+        client.extra_metadata = Some(json_or_file(meta, "--static-oauth-client-metadata")?);
+    }
+    if let Some(url) = &args.client_metadata_url {
+        let url = Url::parse(url)
+            .map_err(|e| usage(anyhow::anyhow!("--client-metadata-url {url:?}: {e}")))?;
+        if url.scheme() != "https" || url.path() == "/" {
+            return Err(usage(anyhow::anyhow!(
+                "--client-metadata-url must be an https URL with a path"
+            )));
+        }
+        client.metadata_url = Some(url);
+    }
+    let scopes: Vec<String> = args
+        .scope
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    Ok(AuthOptions {
+        store: args.store,
+        client,
+        scopes: (!scopes.is_empty()).then_some(scopes),
+        resource: args.resource.clone(),
+        callback_port,
+        callback_host: args.callback_host.clone(),
+        timeout: Duration::from_secs(args.auth_timeout.max(1)),
+        launcher: browser::launcher_from_env(args.no_browser),
+        fresh_login: false,
+    })
+}
+
+/// Reads a JSON object given inline or as `@FILE`.
+fn json_or_file(
+    value: &str,
+    flag: &str,
+) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    let text = match value.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read {flag} file {path}"))
+            .map_err(usage)?,
+        None => value.to_owned(),
+    };
+    match serde_json::from_str(&text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(usage(anyhow::anyhow!("{flag} must be a JSON object"))),
+        Err(e) => Err(usage(anyhow::anyhow!("{flag} is not valid JSON: {e}"))),
+    }
+}

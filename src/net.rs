@@ -1,0 +1,276 @@
+//! HTTP plumbing every layer shares: the clients (TLS roots, proxies, redirect policy, built
+//! only when first needed), reading bodies within a size limit, media types, and excerpts of
+//! untrusted text for messages and logs.
+//!
+//! This module knows nothing of MCP, OAuth or credentials; it never attaches a header of its
+//! own beyond the user agent.
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use reqwest::header::CONTENT_TYPE;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+use url::Url;
+
+/// How long a TCP+TLS connection may take to establish.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one authorization request (metadata, registration, token) may take.
+const OAUTH_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most redirects followed for one request (all within the first URL's origin).
+const MAX_REDIRECTS: usize = 5;
+
+/// Trust settings shared by every client of a run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TlsConfig {
+    /// Extra trusted roots (`--ca-cert`, `SSL_CERT_FILE`), parsed up front so a bad file is a
+    /// usage error at start-up rather than a failed request later.
+    extra_roots: Vec<reqwest::Certificate>,
+}
+
+impl TlsConfig {
+    /// Reads the PEM files of extra trusted roots.
+    pub(crate) fn from_files(paths: &[PathBuf]) -> anyhow::Result<TlsConfig> {
+        use anyhow::Context;
+        let mut extra_roots = Vec::new();
+        for path in paths {
+            let pem = std::fs::read(path).with_context(|| {
+                format!("failed to read CA certificate file {}", path.display())
+            })?;
+            let found = reqwest::Certificate::from_pem_bundle(&pem)
+                .with_context(|| format!("no usable PEM certificate in {}", path.display()))?;
+            if found.is_empty() {
+                anyhow::bail!("no PEM certificate found in {}", path.display());
+            }
+            extra_roots.extend(found);
+        }
+        Ok(TlsConfig { extra_roots })
+    }
+}
+
+/// Which redirects a client follows, and whether its requests are bounded in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// Requests to the MCP server: no overall timeout (a tool call or a stream may last as
+    /// long as it likes), redirects followed within the first URL's origin only.
+    Streaming,
+    /// Authorization requests (discovery, registration, tokens): bounded in time, no
+    /// redirect followed at all.
+    OAuth,
+}
+
+/// An HTTP client that builds its parts on first use: plain `http://` requests never load
+/// the system's trusted roots (which costs tens of millions of instructions), and `https://`
+/// loads them once, when the first such request is made.
+#[derive(Debug)]
+pub(crate) struct Client {
+    purpose: Purpose,
+    tls: TlsConfig,
+    /// For `http://` URLs: no trusted roots at all.
+    plain: OnceLock<Result<reqwest::Client, String>>,
+    /// For `https://` URLs: the system's roots plus the extra ones.
+    secure: OnceLock<Result<reqwest::Client, String>>,
+}
+
+/// The client for a URL could not be set up (for example, no trusted roots on this system).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("failed to set up the HTTP client: {0}")]
+pub(crate) struct ClientError(String);
+
+impl Client {
+    /// The client for requests to the MCP server.
+    pub(crate) fn streaming(tls: TlsConfig) -> Client {
+        Client::new(Purpose::Streaming, tls)
+    }
+
+    /// The client for authorization requests.
+    pub(crate) fn oauth(tls: TlsConfig) -> Client {
+        Client::new(Purpose::OAuth, tls)
+    }
+
+    fn new(purpose: Purpose, tls: TlsConfig) -> Client {
+        Client {
+            purpose,
+            tls,
+            plain: OnceLock::new(),
+            secure: OnceLock::new(),
+        }
+    }
+
+    /// The client to send a request to `url` with, built now if it was not yet.
+    pub(crate) fn for_url(&self, url: &Url) -> Result<&reqwest::Client, ClientError> {
+        let secure = url.scheme() != "http";
+        let cell = if secure { &self.secure } else { &self.plain };
+        cell.get_or_init(|| self.build(secure).map_err(|e| error_chain(&e)))
+            .as_ref()
+            .map_err(|e| ClientError(e.clone()))
+    }
+
+    fn build(&self, secure: bool) -> reqwest::Result<reqwest::Client> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("mcp-bridge/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true);
+        builder = match self.purpose {
+            Purpose::Streaming => builder.redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let first = &attempt.previous()[0];
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    attempt.error("too many redirects")
+                } else if crate::endpoint::same_origin(first, attempt.url()) {
+                    attempt.follow()
+                } else {
+                    // Returning the 3xx makes the caller report it; credentials never travel on.
+                    attempt.stop()
+                }
+            })),
+            Purpose::OAuth => builder
+                .timeout(OAUTH_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none()),
+        };
+        builder = if secure {
+            builder.tls_certs_merge(self.tls.extra_roots.iter().cloned())
+        } else {
+            // A plain-http client never verifies a certificate: give it an empty root store
+            // instead of loading the system's.
+            builder.tls_certs_only(Vec::new())
+        };
+        builder.build()
+    }
+}
+
+/// Why a body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BodyError {
+    /// The body grew past the limit; reading stopped there.
+    #[error("message from the server larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// The connection failed while reading.
+    #[error("reading the response failed")]
+    Read(#[source] reqwest::Error),
+}
+
+/// Reads a whole body, failing once it grows past `limit` bytes.
+pub(crate) async fn read_body(resp: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge { limit });
+    }
+    let mut body = BytesMut::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(BodyError::Read)?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The media type of a response, lowercased, without parameters (empty if none).
+pub(crate) fn media_type(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+/// Untrusted text (an error body, a server's error description, a URL from metadata) made
+/// safe to show on a terminal or in a log line: line breaks and tabs become spaces, other
+/// control characters and the invisible marks that hide or reorder text become `?`, runs of
+/// spaces shrink to one, and the result is cut to `max` characters, marked with `…`.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max + 4));
+    let mut shown = 0;
+    let mut pending_space = false;
+    for c in text.chars() {
+        let c = if c.is_whitespace() {
+            ' '
+        } else if c.is_control() || is_invisible_mark(c) {
+            '?'
+        } else {
+            c
+        };
+        if c == ' ' {
+            pending_space = shown > 0;
+            continue;
+        }
+        if shown + usize::from(pending_space) >= max {
+            out.push('…');
+            return out;
+        }
+        if std::mem::take(&mut pending_space) {
+            out.push(' ');
+            shown += 1;
+        }
+        out.push(c);
+        shown += 1;
+    }
+    out
+}
+
+/// Characters that render as nothing or reorder the text around them.
+pub(crate) fn is_invisible_mark(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// An error's message followed by its sources, each once, joined with `: ` (for the text of
+/// a JSON-RPC error, where there are no `caused by:` lines).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Controls, escapes and reordering marks cannot reach a terminal; length is bounded.
+    #[test]
+    fn excerpts_are_safe() {
+        assert_eq!(excerpt("a\u{1b}[2Jb\r\n\u{202e}c", 100), "a?[2Jb ?c");
+        assert_eq!(excerpt("  padded\n\n\tbody  ", 100), "padded body");
+        assert_eq!(excerpt("Не найдено", 100), "Не найдено");
+        let long = excerpt(&"x".repeat(400), 300);
+        assert_eq!(long.chars().count(), 301);
+        assert!(long.ends_with('…'));
+        assert_eq!(excerpt("short", 300), "short");
+        assert_eq!(excerpt("", 3), "");
+        assert_eq!(excerpt("abc def", 3), "abc…");
+    }
+
+    /// The chain names each cause once.
+    #[test]
+    fn chains_errors() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let e = Outer(std::io::Error::other("inner"));
+        assert_eq!(error_chain(&e), "outer: inner");
+    }
+
+    /// A plain-http client is built without the system's roots; both kinds build.
+    #[test]
+    fn builds_clients_lazily() {
+        let client = Client::streaming(TlsConfig::default());
+        assert!(client.plain.get().is_none() && client.secure.get().is_none());
+        let url = Url::parse("http://127.0.0.1:1/").unwrap();
+        assert!(client.for_url(&url).is_ok());
+        assert!(client.plain.get().is_some() && client.secure.get().is_none());
+    }
+}

@@ -1,0 +1,302 @@
+//! Reading a response body as server-sent events, within the size limit, plus the cursor
+//! both event-stream transports resume and reconnect with.
+//!
+//! The events themselves are decoded by the `eventsource-stream` crate. In front of it sits
+//! [`Framer`], which sees the bytes first and passes on whole lines:
+//!
+//! - an event that grows past the limit ends the stream with [`TooLarge`] while it is still
+//!   arriving, so no buffer ever holds more than the limit;
+//! - line endings become LF (the crate waits for more input after a lone CR, so an event
+//!   ended by CRs at the end of a body was never dispatched);
+//! - a block with fields but no `data` line gets an empty one (the crate drops such blocks,
+//!   losing the `id` and `retry` of a priming event, which the specification keeps);
+//! - a leading byte-order mark is dropped, and bytes that are not UTF-8 are replaced rather
+//!   than ending the stream;
+//! - the crate gets complete lines only, a few dozen at a time: it rescans an incomplete
+//!   line from its start on every chunk, and copies the rest of its buffer for every line
+//!   it takes, so a long line in small chunks, or one chunk of many short lines, would cost
+//!   time quadratic in its size.
+//!
+//! This module knows nothing of MCP.
+
+use bytes::{Bytes, BytesMut};
+use eventsource_stream::{EventStream, Eventsource};
+use futures::stream::{BoxStream, Stream, StreamExt};
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+pub(crate) use eventsource_stream::Event;
+
+/// Delay before reconnecting when the server gave no `retry:` hint.
+pub(crate) const DEFAULT_RETRY: Duration = Duration::from_secs(1);
+/// Longest delay between reconnect attempts after repeated failures.
+pub(crate) const MAX_RETRY: Duration = Duration::from_secs(30);
+
+/// An event grew past the size limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("server-sent event larger than {limit} bytes")]
+pub(crate) struct TooLarge {
+    pub(crate) limit: usize,
+}
+
+/// Why a stream of events stopped early.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EventError {
+    #[error(transparent)]
+    TooLarge(#[from] TooLarge),
+    #[error("reading the event stream failed")]
+    Read(#[source] reqwest::Error),
+    /// The decoder refused the (already normalized) text; should not happen.
+    #[error("the event stream could not be decoded: {0}")]
+    Decode(String),
+}
+
+/// Events from one response body.
+pub(crate) struct EventReader {
+    events: EventStream<Framer<BoxStream<'static, Result<Bytes, EventError>>>>,
+}
+
+impl EventReader {
+    pub(crate) fn new(resp: reqwest::Response, limit: usize) -> Self {
+        let body = resp
+            .bytes_stream()
+            .map(|chunk| chunk.map_err(EventError::Read))
+            .boxed();
+        EventReader::from_stream(body, limit)
+    }
+
+    /// Events from any stream of byte chunks (used by tests).
+    pub(crate) fn from_stream(
+        body: BoxStream<'static, Result<Bytes, EventError>>,
+        limit: usize,
+    ) -> Self {
+        EventReader {
+            events: Framer::new(body, limit).eventsource(),
+        }
+    }
+
+    /// The next event, or `None` when the server ended the body.
+    pub(crate) async fn next_event(&mut self) -> Result<Option<Event>, EventError> {
+        use eventsource_stream::EventStreamError as E;
+        match self.events.next().await {
+            None => Ok(None),
+            Some(Ok(event)) => Ok(Some(event)),
+            Some(Err(E::Transport(e))) => Err(e),
+            Some(Err(E::Utf8(e))) => Err(EventError::Decode(e.to_string())),
+            Some(Err(E::Parser(e))) => Err(EventError::Decode(e.to_string())),
+        }
+    }
+}
+
+/// The adapter in front of the decoder (see the module documentation).
+pub(crate) struct Framer<S> {
+    inner: S,
+    limit: usize,
+    /// The line being read (no terminator yet).
+    line: BytesMut,
+    /// Bytes of the current event's lines so far (terminators aside), counted against the
+    /// limit.
+    held: usize,
+    /// The last byte seen was a CR, so a following LF belongs to it.
+    after_cr: bool,
+    /// Bytes at the very start, held until it is clear whether they are a byte-order mark.
+    head: Option<Vec<u8>>,
+    /// The event has a field other than a comment.
+    has_field: bool,
+    /// The event has a `data` field.
+    has_data: bool,
+    /// Complete lines (LF-terminated), grouped into pieces for the decoder, with the
+    /// number of lines in each.
+    ready: VecDeque<(BytesMut, usize)>,
+    /// Set after an error or the end: nothing more is read.
+    done: bool,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// Most lines handed to the decoder at once. It copies what follows a line each time it
+/// takes one, so a piece of many lines costs lines x length; small pieces keep it linear.
+const LINES_PER_PIECE: usize = 64;
+
+impl<S> Framer<S> {
+    pub(crate) fn new(inner: S, limit: usize) -> Self {
+        Framer {
+            inner,
+            limit,
+            line: BytesMut::new(),
+            held: 0,
+            after_cr: false,
+            head: Some(Vec::new()),
+            has_field: false,
+            has_data: false,
+            ready: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// Takes a chunk; its complete lines join `ready`.
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> Result<(), TooLarge> {
+        // Drop a byte-order mark at the very start, even one split across chunks.
+        let Some(head) = &mut self.head else {
+            return self.feed(chunk);
+        };
+        head.extend_from_slice(chunk);
+        if head.len() < BOM.len() && BOM.starts_with(head) {
+            return Ok(());
+        }
+        let held = self.head.take().expect("checked above");
+        self.feed(held.strip_prefix(BOM).unwrap_or(&held))
+    }
+
+    /// Splits bytes after the start into lines.
+    fn feed(&mut self, mut chunk: &[u8]) -> Result<(), TooLarge> {
+        while !chunk.is_empty() {
+            if std::mem::take(&mut self.after_cr) && chunk[0] == b'\n' {
+                chunk = &chunk[1..];
+                continue;
+            }
+            let Some(end) = chunk.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                self.extend(chunk)?;
+                break;
+            };
+            self.extend(&chunk[..end])?;
+            self.after_cr = chunk[end] == b'\r';
+            chunk = &chunk[end + 1..];
+            self.end_line()?;
+        }
+        Ok(())
+    }
+
+    fn extend(&mut self, bytes: &[u8]) -> Result<(), TooLarge> {
+        self.held += bytes.len();
+        if self.held > self.limit {
+            return Err(TooLarge { limit: self.limit });
+        }
+        self.line.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// A line terminator: an empty line ends the event, any other line joins it.
+    fn end_line(&mut self) -> Result<(), TooLarge> {
+        let line = std::mem::take(&mut self.line);
+        if line.is_empty() {
+            if self.has_field && !self.has_data {
+                self.emit(b"data:");
+            }
+            self.emit(b"");
+            self.held = 0;
+            self.has_field = false;
+            self.has_data = false;
+            return Ok(());
+        }
+        if line[0] != b':' {
+            self.has_field = true;
+            self.has_data |= &line[..] == b"data" || line.starts_with(b"data:");
+        }
+        self.emit(&line);
+        Ok(())
+    }
+
+    /// Queues one line for the decoder, with an LF.
+    fn emit(&mut self, line: &[u8]) {
+        if self
+            .ready
+            .back()
+            .is_none_or(|(_, lines)| *lines >= LINES_PER_PIECE)
+        {
+            self.ready.push_back((BytesMut::new(), 0));
+        }
+        let (piece, lines) = self.ready.back_mut().expect("a piece is open");
+        piece.extend_from_slice(line);
+        piece.extend_from_slice(b"\n");
+        *lines += 1;
+    }
+}
+
+impl<S> Stream for Framer<S>
+where
+    S: Stream<Item = Result<Bytes, EventError>> + Unpin,
+{
+    type Item = Result<String, EventError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if let Some((piece, _)) = self.ready.pop_front() {
+                let text = match String::from_utf8(Vec::from(piece)) {
+                    Ok(text) => text,
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                };
+                return Poll::Ready(Some(Ok(text)));
+            }
+            if self.done {
+                return Poll::Ready(None);
+            }
+            let chunk = match Pin::new(&mut self.inner).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    // An event the body ends in the middle of is not dispatched.
+                    self.done = true;
+                    continue;
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    self.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Ready(Some(Ok(chunk))) => chunk,
+            };
+            if let Err(e) = self.push(&chunk) {
+                self.done = true;
+                self.ready.clear();
+                return Poll::Ready(Some(Err(e.into())));
+            }
+        }
+    }
+}
+
+/// Where to resume a stream and how long to wait first.
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor {
+    /// The last event id seen (sent as `Last-Event-ID` when resuming).
+    pub(crate) last_event_id: Option<String>,
+    /// The server's latest `retry:` hint.
+    pub(crate) retry: Duration,
+    /// Consecutive attempts that produced no event.
+    pub(crate) failures: u32,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Cursor {
+            last_event_id: None,
+            retry: DEFAULT_RETRY,
+            failures: 0,
+        }
+    }
+}
+
+impl Cursor {
+    /// Records an event's id (the stream's last event id, which an empty `id:` clears) and
+    /// retry hint.
+    pub(crate) fn note(&mut self, event: &Event) {
+        self.last_event_id = Some(event.id.clone()).filter(|id| !id.is_empty());
+        if let Some(retry) = event.retry {
+            self.retry = retry;
+        }
+        self.failures = 0;
+    }
+
+    /// The wait before the next attempt: the server's hint, doubled for each failure in a row.
+    pub(crate) fn delay(&self) -> Duration {
+        let factor = 1u32 << self.failures.min(5);
+        (self.retry * factor).min(MAX_RETRY.max(self.retry))
+    }
+}
+
+/// Whether an event carries a message: the default type, with data.
+pub(crate) fn is_message(event: &Event) -> bool {
+    event.event == "message" && !event.data.is_empty()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,203 @@
+//! An `initialize`-era connection: Streamable HTTP or HTTP+SSE, chosen with the first
+//! message per the 2025-11-25 compatibility rules (and `--transport`), plus what both share
+//! (the host's handshake, kept for replaying it on a new session).
+//!
+//! `initialize` is special: nothing else goes out until its answer has arrived (or the
+//! request failed in-band), because the session it opens must be on every later request.
+
+use super::sse::LegacySse;
+use super::streamable::{FirstPost, Streamable};
+use super::{Error, HANDSHAKE_TIMEOUT, Http, Inbox, Mode};
+use crate::endpoint;
+use crate::jsonrpc::{Kind, Message};
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+
+/// The host's own handshake, kept so it can be replayed when the server loses the session.
+#[derive(Default, Clone)]
+pub(super) struct Handshake {
+    pub(super) initialize: Option<Message>,
+    pub(super) initialized: Option<Message>,
+}
+
+/// What every task of one `initialize`-era connection shares.
+pub(super) struct Connection {
+    pub(super) http: Arc<Http>,
+    pub(super) inbox: Inbox,
+    handshake: Mutex<Handshake>,
+    /// Cancelled when the bridge shuts down; every task of the connection watches it.
+    pub(super) stop: CancellationToken,
+}
+
+impl Connection {
+    pub(super) fn handshake(&self) -> Handshake {
+        self.handshake
+            .lock()
+            .expect("handshake lock is never poisoned")
+            .clone()
+    }
+
+    /// Records the handshake messages as they go out.
+    fn remember(&self, msg: &Message) {
+        let mut hs = self
+            .handshake
+            .lock()
+            .expect("handshake lock is never poisoned");
+        match msg.method() {
+            Some("initialize") if msg.kind() == Kind::Request => hs.initialize = Some(msg.clone()),
+            Some("notifications/initialized") => hs.initialized = Some(msg.clone()),
+            _ => {}
+        }
+    }
+}
+
+/// Which transport is in use.
+enum Active {
+    Streamable(Arc<Streamable>),
+    Sse(Arc<LegacySse>),
+}
+
+/// An `initialize`-era connection to the server.
+pub(crate) struct Legacy {
+    conn: Arc<Connection>,
+    mode: Mode,
+    active: Option<Active>,
+}
+
+impl Legacy {
+    pub(crate) fn new(http: Arc<Http>, inbox: Inbox, mode: Mode, stop: CancellationToken) -> Self {
+        Legacy {
+            conn: Arc::new(Connection {
+                http,
+                inbox,
+                handshake: Mutex::new(Handshake::default()),
+                stop,
+            }),
+            mode,
+            active: None,
+        }
+    }
+
+    /// Sends one message. Returns an error only when the connection cannot continue at all;
+    /// per-request failures are answered in-band.
+    pub(crate) async fn send(&mut self, msg: Message) -> Result<(), Error> {
+        self.conn.remember(&msg);
+        let initialize = (msg.method() == Some("initialize") && msg.kind() == Kind::Request)
+            .then(|| msg.id().cloned())
+            .flatten();
+        let answered = initialize
+            .as_ref()
+            .map(|id| self.conn.inbox.watch(id, true));
+        let is_initialized = msg.method() == Some("notifications/initialized");
+        match &self.active {
+            // The GET stream must be open before the next message goes out.
+            Some(Active::Streamable(s)) if is_initialized => s.send_now(msg).await,
+            Some(Active::Streamable(s)) => s.send(msg),
+            Some(Active::Sse(s)) => s.send(msg),
+            None => self.connect(msg).await?,
+        }
+        if let Some(answered) = answered {
+            // Nothing else goes out until the handshake is answered (or fails in-band).
+            let reply = tokio::select! {
+                biased;
+                _ = self.conn.stop.cancelled() => None,
+                reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, answered) => reply.ok().and_then(Result::ok),
+            };
+            if let (Some(reply), Some(Active::Streamable(s))) = (reply, &self.active) {
+                s.record_initialize_result(&reply);
+            }
+        }
+        Ok(())
+    }
+
+    /// Picks the transport with the first message, per the 2025-11-25 compatibility rules.
+    async fn connect(&mut self, first: Message) -> Result<(), Error> {
+        let streamable = || Arc::new(Streamable::new(self.conn.clone()));
+        match self.mode {
+            Mode::HttpOnly => {
+                let s = streamable();
+                s.send(first);
+                self.use_streamable(s);
+            }
+            Mode::HttpFirst => {
+                let s = streamable();
+                match s.send_first(first).await {
+                    FirstPost::Speaks => self.use_streamable(s),
+                    FirstPost::Unreachable => {} // the next message tries again
+                    FirstPost::Refused(status, first) => {
+                        tracing::info!(status, "server refused Streamable HTTP; trying HTTP+SSE");
+                        match LegacySse::connect(self.conn.clone()).await {
+                            Ok(sse) => {
+                                sse.send(first);
+                                self.use_sse(sse);
+                            }
+                            Err(e) => {
+                                let e = Error::NoTransport {
+                                    status,
+                                    sse: Box::new(e),
+                                };
+                                return self.fail_first(&first, e).await;
+                            }
+                        }
+                    }
+                }
+            }
+            Mode::SseOnly => match LegacySse::connect(self.conn.clone()).await {
+                Ok(sse) => {
+                    sse.send(first);
+                    self.use_sse(sse);
+                }
+                Err(e) => return self.fail_first(&first, e).await,
+            },
+            Mode::SseFirst => match LegacySse::connect(self.conn.clone()).await {
+                Ok(sse) => {
+                    sse.send(first);
+                    self.use_sse(sse);
+                }
+                Err(e) if e.is_fatal() => return self.fail_first(&first, e).await,
+                Err(e) => {
+                    tracing::info!("HTTP+SSE failed ({e}); trying Streamable HTTP");
+                    let s = streamable();
+                    s.send(first);
+                    self.use_streamable(s);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// Answers the first message with an error; the next message tries to connect again,
+    /// unless the error means the server can never be used safely.
+    async fn fail_first(&mut self, first: &Message, e: Error) -> Result<(), Error> {
+        if let Some(id) = first.id().filter(|_| first.kind() == Kind::Request) {
+            self.conn.inbox.fail(id, &e).await;
+        }
+        if e.is_fatal() { Err(e) } else { Ok(()) }
+    }
+
+    fn use_streamable(&mut self, s: Arc<Streamable>) {
+        tracing::info!(url = %endpoint::for_log(self.conn.http.url()), "using Streamable HTTP");
+        self.active = Some(Active::Streamable(s));
+    }
+
+    fn use_sse(&mut self, s: Arc<LegacySse>) {
+        tracing::info!(url = %endpoint::for_log(self.conn.http.url()), "using HTTP+SSE (2024-11-05)");
+        self.active = Some(Active::Sse(s));
+    }
+
+    /// Ends the connection: for Streamable HTTP, deletes the session (bounded in time). The
+    /// caller has cancelled `stop` already, which ends every task.
+    pub(crate) async fn close(&mut self) {
+        if let Some(Active::Streamable(s)) = &self.active {
+            s.delete_session().await;
+        }
+    }
+
+    /// Resolves when the connection has failed for good.
+    pub(crate) async fn failed(&self) -> Error {
+        match &self.active {
+            Some(Active::Sse(s)) => s.failed().await,
+            _ => std::future::pending().await,
+        }
+    }
+}
