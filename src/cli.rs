@@ -12,7 +12,7 @@
 
 use crate::env;
 use crate::era::Protocol;
-use crate::store::StoreKind;
+use crate::store::StoreChoice;
 use crate::transport::Mode;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
@@ -60,8 +60,8 @@ pub(crate) enum Command {
         #[arg(long, conflicts_with = "url")]
         all: bool,
         /// Which store to clean.
-        #[arg(long, value_enum, default_value_t = StoreKind::Auto, env = env::MCP_BRIDGE_STORE)]
-        store: StoreKind,
+        #[arg(long, value_enum, default_value_t = StoreChoice::Auto, env = env::MCP_BRIDGE_STORE)]
+        store: StoreChoice,
     },
     /// Show stored credentials: server, issuer, scopes, expiry (never the secrets).
     Status {
@@ -72,8 +72,8 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
         /// Which store to read.
-        #[arg(long, value_enum, default_value_t = StoreKind::Auto, env = env::MCP_BRIDGE_STORE)]
-        store: StoreKind,
+        #[arg(long, value_enum, default_value_t = StoreChoice::Auto, env = env::MCP_BRIDGE_STORE)]
+        store: StoreChoice,
     },
     /// Print a shell completion script.
     Completions {
@@ -224,8 +224,8 @@ pub(crate) struct OAuthArgs {
     pub(crate) no_browser: bool,
 
     /// Where to keep tokens: the OS keyring, a 0600 file, or memory only (auto: keyring when usable, else file).
-    #[arg(long, value_enum, default_value_t = StoreKind::Auto, env = env::MCP_BRIDGE_STORE)]
-    pub(crate) store: StoreKind,
+    #[arg(long, value_enum, default_value_t = StoreChoice::Auto, env = env::MCP_BRIDGE_STORE)]
+    pub(crate) store: StoreChoice,
 }
 
 /// How much to log (all logs go to stderr).
@@ -398,7 +398,7 @@ mod tests {
             ("localhost", 60, true)
         );
         assert_eq!(o.scope, vec!["a", "b"]);
-        assert_eq!(o.store, StoreKind::File);
+        assert_eq!(o.store, StoreChoice::File);
         assert!(parse(&["https://h", "--host", "example.com"]).is_err());
         assert!(
             parse(&["https://h", "--client-secret", "s"]).is_err(),

@@ -11,8 +11,6 @@
 //! This module does not build the URL (the flow does) and does not receive the redirect
 //! (`callback` does).
 
-// wired up by the OAuth flow
-
 use crate::endpoint::is_loopback;
 use std::ffi::OsString;
 use std::io::Write as _;

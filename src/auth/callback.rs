@@ -12,8 +12,6 @@
 //! (the flow does both). The code is never logged and never shown on a page; the pages are
 //! static, so nothing the authorization server sends is reflected into them.
 
-// wired up by the OAuth flow
-
 use crate::secret::Secret;
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -152,7 +150,7 @@ impl CallbackServer {
         cancel: &CancellationToken,
     ) -> Result<CallbackParams, CallbackError> {
         let (result_tx, mut result_rx) = oneshot::channel();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Waiting {
             expected_state: expected_state.to_owned(),
             result_tx: Mutex::new(Some(result_tx)),
         });
@@ -191,14 +189,14 @@ impl CallbackServer {
 }
 
 /// What the handler shares with [`CallbackServer::wait`].
-struct Shared {
+struct Waiting {
     /// The `state` sent in the authorization request.
     expected_state: String,
     /// Taken by the first request that settles the login; `wait` holds the receiver.
     result_tx: Mutex<Option<oneshot::Sender<Result<CallbackParams, CallbackError>>>>,
 }
 
-fn router(shared: Arc<Shared>) -> Router {
+fn router(shared: Arc<Waiting>) -> Router {
     Router::new()
         .route(CALLBACK_PATH, get(receive))
         .fallback(|| async { Page::NotFound })
@@ -206,7 +204,7 @@ fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// The `GET /oauth/callback` handler.
-async fn receive(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Page {
+async fn receive(State(shared): State<Arc<Waiting>>, RawQuery(query): RawQuery) -> Page {
     let mut query = query.unwrap_or_default();
     let outcome = judge(&query, &shared.expected_state);
     query.zeroize();
@@ -621,7 +619,7 @@ mod tests {
     #[tokio::test]
     async fn exactly_once() {
         let (result_tx, mut result_rx) = oneshot::channel();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Waiting {
             expected_state: STATE.into(),
             result_tx: Mutex::new(Some(result_tx)),
         });

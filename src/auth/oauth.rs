@@ -14,7 +14,7 @@ use crate::clock::{self, now};
 use crate::endpoint;
 use crate::net;
 use crate::secret::Secret;
-use crate::store::{Registration, Store, StoreKind, Tokens, lock};
+use crate::store::{Registration, Store, StoreChoice, Tokens, lock};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,7 +36,7 @@ const CALLBACK_PORT_SPAN: u16 = 12000;
 /// Authorization settings from the command line.
 #[derive(Debug, Clone)]
 pub(crate) struct AuthOptions {
-    pub(crate) store: StoreKind,
+    pub(crate) store: StoreChoice,
     pub(crate) client: ClientIdentity,
     /// Scopes to request instead of the ones discovery suggests (`--scope`).
     pub(crate) scopes: Option<Vec<String>>,

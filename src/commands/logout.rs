@@ -4,12 +4,12 @@
 use crate::auth::revoke_tokens;
 use crate::exit::{ExitStatus, usage};
 use crate::net;
-use crate::store::{ItemKind, StoreKind};
+use crate::store::{ItemKind, StoreChoice};
 
 pub(crate) async fn logout(
     url: Option<String>,
     all: bool,
-    kind: StoreKind,
+    kind: StoreChoice,
 ) -> anyhow::Result<ExitStatus> {
     let server_id = match &url {
         Some(u) => Some(super::server_id(u)?),

@@ -12,7 +12,7 @@ mod status;
 use crate::cli::{Cli, Command};
 use crate::exit::{ExitStatus, usage};
 use crate::relay::Shutdown;
-use crate::store::{self, Store, StoreKind};
+use crate::store::{self, Store, StoreChoice};
 use anyhow::Context;
 
 /// Runs the command the user asked for.
@@ -34,7 +34,7 @@ fn server_id(url: &str) -> anyhow::Result<String> {
 }
 
 /// Opens the credential store the user chose.
-fn open_store(kind: StoreKind) -> anyhow::Result<Store> {
+fn open_store(kind: StoreChoice) -> anyhow::Result<Store> {
     let config_dir = store::config_dir().context("cannot find the credentials directory")?;
     Ok(Store::open(kind, config_dir))
 }

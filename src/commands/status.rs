@@ -1,14 +1,14 @@
 //! `mcp-bridge status [URL] [--json]`: what is stored, never the secrets.
 
 use crate::exit::ExitStatus;
-use crate::store::{IndexEntry, ItemKind, StoreKind};
+use crate::store::{IndexEntry, ItemKind, StoreChoice};
 use anyhow::Context;
 use std::io::Write;
 
 pub(crate) async fn status(
     url: Option<String>,
     json: bool,
-    kind: StoreKind,
+    kind: StoreChoice,
 ) -> anyhow::Result<ExitStatus> {
     let server_id = url.as_deref().map(super::server_id).transpose()?;
     let store = super::open_store(kind)?;

@@ -205,7 +205,7 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{ACCESS, assert_secret_free, read, tokens};
-    use super::super::{Store, StoreKind};
+    use super::super::{Store, StoreChoice};
     use std::path::Path;
 
     /// The credentials and index files are 0600 in a 0700 directory, even when a
@@ -216,7 +216,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let parent = tempfile::tempdir().unwrap();
         let dir = parent.path().join("config/mcp-bridge");
-        let store = Store::open(StoreKind::File, dir.clone());
+        let store = Store::open(StoreChoice::File, dir.clone());
         store
             .save_tokens("tokens:a", &tokens("https://a.example", ACCESS))
             .await
@@ -245,7 +245,7 @@ mod tests {
     async fn writes_replace_atomically() {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::File, dir.path().to_owned());
+        let store = Store::open(StoreChoice::File, dir.path().to_owned());
         let path = dir.path().join("credentials.json");
         store
             .save_tokens("tokens:a", &tokens("https://a.example", "first"))
@@ -275,8 +275,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writers_lose_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let a = Store::open(StoreKind::File, dir.path().to_owned());
-        let b = Store::open(StoreKind::File, dir.path().to_owned());
+        let a = Store::open(StoreChoice::File, dir.path().to_owned());
+        let b = Store::open(StoreChoice::File, dir.path().to_owned());
         let mut tasks = Vec::new();
         for i in 0..20 {
             let store = if i % 2 == 0 { a.clone() } else { b.clone() };
@@ -311,7 +311,7 @@ mod tests {
             r#"{{"version":1,"items":{{"tokens:x":{{"server_url":"s","issuer":"i","client_id":"c","access_token":"a","token_type":"Bearer","obtained_at":"{ACCESS}"}}}}}}"#
         );
         std::fs::write(dir.path().join("credentials.json"), doc).unwrap();
-        let store = Store::open(StoreKind::File, dir.path().to_owned());
+        let store = Store::open(StoreChoice::File, dir.path().to_owned());
         let err = store.load_tokens("tokens:x").await.unwrap_err();
         let text = format!("{err} {err:?}");
         assert!(text.contains("tokens:x"), "{text}");

@@ -12,9 +12,8 @@
 //! two processes hold "the" lock at once. The lock is held per open file, so two handles in
 //! the same process exclude each other too.
 //!
-//! This module does not decide what is done under the lock; `flow.rs` does.
-
-#![allow(dead_code)] // wired up by the OAuth flow
+//! This module does not decide what is done under the lock; the OAuth client (`auth::OAuth`)
+//! and the credential store do.
 
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions, TryLockError};

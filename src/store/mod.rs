@@ -1,7 +1,7 @@
 //! Where credentials live: tokens per MCP server and client registrations per
 //! authorization server, in the OS keyring or in a private file, plus a secret-free index.
 //!
-//! Backends ([`StoreKind`]):
+//! Backends ([`StoreChoice`]):
 //! - **keyring**: the OS credential store (Secret Service over D-Bus on Linux and the BSDs,
 //!   Keychain on macOS, Credential Manager on Windows), through the `keyring` crate. One
 //!   entry per item: service `mcp-bridge`, user = the item's key, secret = the item as JSON.
@@ -27,7 +27,10 @@
 //! `store/os_keyring.rs` the keyring.
 
 mod file;
+mod items;
 pub(crate) use file::write_private;
+pub(crate) use items::{IndexEntry, ItemKind, Location, Registration, StoreChoice, Tokens};
+use items::{Item, check_key, registration_key, tokens_key};
 pub(crate) mod lock;
 mod os_keyring;
 
@@ -35,8 +38,7 @@ use crate::secret::Secret;
 use file::Files;
 use os_keyring::{KeyringApi, KeyringFault, OsKeyring, probe_keyring};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,121 +52,6 @@ pub(crate) const KEYRING_SERVICE: &str = "mcp-bridge";
 const OP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Version of the file formats written here.
 const FORMAT_VERSION: u32 = 1;
-
-/// Tokens for one MCP server, from one authorization server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Tokens {
-    /// The MCP server URL (canonical resource) the tokens are for.
-    pub(crate) server_url: String,
-    /// Issuer of the authorization server that minted them.
-    pub(crate) issuer: String,
-    /// The client they were issued to.
-    pub(crate) client_id: String,
-    /// Sent as `Authorization: Bearer` to the server's origin only.
-    pub(crate) access_token: Secret,
-    /// For the refresh grant, if the authorization server issued one.
-    #[serde(default)]
-    pub(crate) refresh_token: Option<Secret>,
-    /// As returned by the token endpoint (normally `Bearer`).
-    pub(crate) token_type: String,
-    /// Scopes granted (or requested, when the token response did not say).
-    #[serde(default)]
-    pub(crate) scopes: Vec<String>,
-    /// When the access token expires, in unix seconds, if known.
-    #[serde(default)]
-    pub(crate) expires_at: Option<u64>,
-    /// When the tokens were obtained, in unix seconds.
-    pub(crate) obtained_at: u64,
-    /// The `resource` (RFC 8707) they were requested for; refreshes ask for the same.
-    #[serde(default)]
-    pub(crate) resource: Option<String>,
-    /// The redirect URI of the client they were issued to (finds its registration again).
-    #[serde(default)]
-    pub(crate) redirect_uri: Option<String>,
-}
-
-/// A client identity at one authorization server (from Dynamic Client Registration, a
-/// Client ID Metadata Document, or given by the user).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Registration {
-    /// Issuer of the authorization server the client is registered with.
-    pub(crate) issuer: String,
-    /// The client id.
-    pub(crate) client_id: String,
-    /// The client secret, for confidential clients.
-    #[serde(default)]
-    pub(crate) client_secret: Option<Secret>,
-    /// The redirect URI the client was registered with.
-    pub(crate) redirect_uri: String,
-    /// `none`, `client_secret_basic` or `client_secret_post`.
-    pub(crate) token_endpoint_auth_method: String,
-    /// RFC 7592 registration access token, if the authorization server returned one.
-    #[serde(default)]
-    pub(crate) registration_access_token: Option<Secret>,
-    /// When the client was registered, in unix seconds.
-    pub(crate) created_at: u64,
-}
-
-/// Where to keep credentials (`--store`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum StoreKind {
-    /// The OS keyring if it works, else a private file in the config directory.
-    #[default]
-    Auto,
-    /// The OS keyring only; fail if there is none.
-    Keyring,
-    /// A private file (mode 0600) in the config directory.
-    File,
-    /// This process's memory only; nothing survives exit.
-    Memory,
-}
-
-/// Which backend holds an item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Backend {
-    /// The OS keyring.
-    Keyring,
-    /// `credentials.json` in the config directory.
-    File,
-    /// This process's memory.
-    Memory,
-}
-
-/// What an index entry describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum ItemKind {
-    /// A [`Tokens`].
-    Tokens,
-    /// A [`Registration`].
-    Registration,
-}
-
-/// One stored item as `index.json` lists it: enough for `status` and `logout`, no secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct IndexEntry {
-    /// The item's key.
-    pub(crate) key: String,
-    /// Tokens or registration.
-    pub(crate) kind: ItemKind,
-    /// The MCP server, for tokens.
-    #[serde(default)]
-    pub(crate) server_url: Option<String>,
-    /// The authorization server.
-    pub(crate) issuer: String,
-    /// The client.
-    pub(crate) client_id: String,
-    /// Granted scopes, for tokens.
-    #[serde(default)]
-    pub(crate) scopes: Vec<String>,
-    /// Access token expiry (unix seconds), for tokens.
-    #[serde(default)]
-    pub(crate) expires_at: Option<u64>,
-    /// Where the item itself is.
-    pub(crate) backend: Backend,
-}
 
 /// What can go wrong storing credentials. Messages never contain a secret.
 #[derive(Debug, thiserror::Error)]
@@ -214,34 +101,6 @@ pub(crate) enum StoreError {
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The key under which the tokens for `server_url`, issued by `issuer`, are stored.
-///
-/// Pass the canonical resource URL: the key is computed from the exact strings, with each
-/// part length-prefixed, so two servers, two tenants (paths) or two issuers never collide.
-pub(crate) fn tokens_key(server_url: &str, issuer: &str) -> String {
-    hashed_key("tokens", &[server_url, issuer])
-}
-
-/// The key under which the client registration at `issuer` for `redirect_uri` is stored.
-pub(crate) fn registration_key(issuer: &str, redirect_uri: &str) -> String {
-    hashed_key("registration", &[issuer, redirect_uri])
-}
-
-/// `<kind>:<32 hex digits of sha256(kind, len-prefixed parts)>`.
-fn hashed_key(kind: &str, parts: &[&str]) -> String {
-    let mut hash = Sha256::new();
-    hash.update(kind.as_bytes());
-    for part in parts {
-        hash.update((part.len() as u64).to_be_bytes());
-        hash.update(part.as_bytes());
-    }
-    let hex: String = hash.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{kind}:{hex}")
-}
-
 /// The config directory: `MCP_BRIDGE_CONFIG_DIR` if set, else the OS one
 /// (`~/.config/mcp-bridge`, `~/Library/Application Support/mcp-bridge`,
 /// `%APPDATA%\mcp-bridge\config`).
@@ -254,45 +113,6 @@ pub(crate) fn config_dir() -> Result<PathBuf> {
     directories::ProjectDirs::from("", "", "mcp-bridge")
         .map(|dirs| dirs.config_dir().to_owned())
         .ok_or(StoreError::NoConfigDir)
-}
-
-/// An item the store can hold.
-trait Item: Serialize + DeserializeOwned + Send + 'static {
-    const KIND: ItemKind;
-    /// The index line for this item under `key`.
-    fn index_entry(&self, key: &str) -> IndexEntry;
-}
-
-impl Item for Tokens {
-    const KIND: ItemKind = ItemKind::Tokens;
-    fn index_entry(&self, key: &str) -> IndexEntry {
-        IndexEntry {
-            key: key.to_owned(),
-            kind: Self::KIND,
-            server_url: Some(self.server_url.clone()),
-            issuer: self.issuer.clone(),
-            client_id: self.client_id.clone(),
-            scopes: self.scopes.clone(),
-            expires_at: self.expires_at,
-            backend: Backend::Memory,
-        }
-    }
-}
-
-impl Item for Registration {
-    const KIND: ItemKind = ItemKind::Registration;
-    fn index_entry(&self, key: &str) -> IndexEntry {
-        IndexEntry {
-            key: key.to_owned(),
-            kind: Self::KIND,
-            server_url: None,
-            issuer: self.issuer.clone(),
-            client_id: self.client_id.clone(),
-            scopes: Vec::new(),
-            expires_at: None,
-            backend: Backend::Memory,
-        }
-    }
 }
 
 /// The credential store. Cheap to clone; clones share the backend.
@@ -318,16 +138,16 @@ struct Inner {
     /// items too large for the keyring; unused by memory stores).
     files: Files,
     /// What the user asked for.
-    choice: StoreKind,
+    choice: StoreChoice,
     /// The keyring to probe and use for `Auto` and `Keyring`.
     keyring: Arc<dyn KeyringApi>,
     /// How long the keyring probe may take.
     probe_timeout: Duration,
     /// Where items go; decided on first use (after the keyring probe).
-    backing: tokio::sync::OnceCell<Backing>,
+    engine: tokio::sync::OnceCell<Engine>,
 }
 
-enum Backing {
+enum Engine {
     Keyring(Arc<dyn KeyringApi>),
     File,
     Memory(Mutex<MemoryState>),
@@ -343,26 +163,26 @@ impl Store {
     /// The store of this kind in `config_dir`. `Auto` uses the OS keyring if a probe (made
     /// on first use) shows it works, else the credentials file, logging one warning
     /// (`tracing::warn!`, once per process) that says so and why.
-    pub(crate) fn open(kind: StoreKind, config_dir: PathBuf) -> Store {
+    pub(crate) fn open(kind: StoreChoice, config_dir: PathBuf) -> Store {
         Self::open_with(kind, config_dir, Arc::new(OsKeyring), OP_TIMEOUT)
     }
 
     /// A memory store (for tests).
     #[cfg(test)]
     pub(crate) fn memory(config_dir: PathBuf) -> Store {
-        Store::open(StoreKind::Memory, config_dir)
+        Store::open(StoreChoice::Memory, config_dir)
     }
 
     fn open_with(
-        choice: StoreKind,
+        choice: StoreChoice,
         config_dir: PathBuf,
         keyring: Arc<dyn KeyringApi>,
         probe_timeout: Duration,
     ) -> Store {
-        let backing = match choice {
-            StoreKind::Memory => Some(Backing::Memory(Mutex::default())),
-            StoreKind::File => Some(Backing::File),
-            StoreKind::Keyring | StoreKind::Auto => None,
+        let engine = match choice {
+            StoreChoice::Memory => Some(Engine::Memory(Mutex::default())),
+            StoreChoice::File => Some(Engine::File),
+            StoreChoice::Keyring | StoreChoice::Auto => None,
         };
         Store {
             inner: Arc::new(Inner {
@@ -370,7 +190,7 @@ impl Store {
                 choice,
                 keyring,
                 probe_timeout,
-                backing: tokio::sync::OnceCell::new_with(backing),
+                engine: tokio::sync::OnceCell::new_with(engine),
             }),
         }
     }
@@ -378,16 +198,16 @@ impl Store {
     /// Decides where items go now (probing the keyring if that is not known yet), so that
     /// a store that cannot work says so.
     pub(crate) async fn check(&self) -> Result<()> {
-        self.backing().await.map(|_| ())
+        self.engine().await.map(|_| ())
     }
 
     /// Where new items are stored (probing the keyring if that is not known yet).
     #[cfg(test)]
-    pub(crate) async fn backend(&self) -> Result<Backend> {
-        Ok(match self.backing().await? {
-            Backing::Keyring(_) => Backend::Keyring,
-            Backing::File => Backend::File,
-            Backing::Memory(_) => Backend::Memory,
+    pub(crate) async fn backend(&self) -> Result<Location> {
+        Ok(match self.engine().await? {
+            Engine::Keyring(_) => Location::Keyring,
+            Engine::File => Location::File,
+            Engine::Memory(_) => Location::Memory,
         })
     }
 
@@ -500,7 +320,7 @@ impl Store {
 
     /// Everything stored, sorted by key, without secrets. Reads only the index.
     pub(crate) async fn entries(&self) -> Result<Vec<IndexEntry>> {
-        if let Some(Backing::Memory(state)) = self.inner.backing.get() {
+        if let Some(Engine::Memory(state)) = self.inner.engine.get() {
             return Ok(lock_memory(state).index.values().cloned().collect());
         }
         let files = self.inner.files.clone();
@@ -562,8 +382,8 @@ impl Store {
     async fn load<T: Item>(&self, key: &str) -> Result<Option<T>> {
         check_key(key)?;
         let key = key.to_owned();
-        self.run(move |inner, backing| {
-            let Some(json) = inner.get(backing, &key)? else {
+        self.run(move |inner, engine| {
+            let Some(json) = inner.get(engine, &key)? else {
                 return Ok(None);
             };
             parse(json.expose(), || format!("stored item {key}")).map(Some)
@@ -581,22 +401,22 @@ impl Store {
         );
         let entry = item.index_entry(key);
         let key = key.to_owned();
-        self.run(move |inner, backing| inner.put(backing, &key, &json, entry))
+        self.run(move |inner, engine| inner.put(engine, &key, &json, entry))
             .await
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
         check_key(key)?;
         let key = key.to_owned();
-        self.run(move |inner, backing| inner.remove(backing, &key))
+        self.run(move |inner, engine| inner.remove(engine, &key))
             .await
     }
 
     /// Decides where items go, probing the keyring the first time.
-    async fn backing(&self) -> Result<&Backing> {
+    async fn engine(&self) -> Result<&Engine> {
         let inner = &self.inner;
         inner
-            .backing
+            .engine
             .get_or_try_init(|| async {
                 let probe = inner.keyring.clone();
                 let timeout = inner.probe_timeout;
@@ -610,14 +430,14 @@ impl Store {
                     Err(other) => return Err(other),
                 };
                 match outcome {
-                    Ok(()) => Ok(Backing::Keyring(inner.keyring.clone())),
+                    Ok(()) => Ok(Engine::Keyring(inner.keyring.clone())),
                     Err(reason) => {
                         let reason = one_line(&reason);
-                        if inner.choice == StoreKind::Keyring {
+                        if inner.choice == StoreChoice::Keyring {
                             return Err(StoreError::KeyringUnavailable { reason });
                         }
                         warn_fallback(&reason, &inner.files.credentials());
-                        Ok(Backing::File)
+                        Ok(Engine::File)
                     }
                 }
             })
@@ -627,23 +447,23 @@ impl Store {
     /// Runs `op` inline for memory stores, on a blocking thread for the others.
     async fn run<T: Send + 'static>(
         &self,
-        op: impl FnOnce(&Inner, &Backing) -> Result<T> + Send + 'static,
+        op: impl FnOnce(&Inner, &Engine) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let backing = self.backing().await?;
-        if let Backing::Memory(_) = backing {
-            return op(&self.inner, backing);
+        let engine = self.engine().await?;
+        if let Engine::Memory(_) = engine {
+            return op(&self.inner, engine);
         }
-        let what = match backing {
-            Backing::Keyring(_) => "the keyring",
+        let what = match engine {
+            Engine::Keyring(_) => "the keyring",
             _ => "the credentials file",
         };
         let inner = self.inner.clone();
         run_blocking(OP_TIMEOUT, what, move || {
-            let backing = inner
-                .backing
+            let engine = inner
+                .engine
                 .get()
-                .expect("the backing was decided before this ran");
-            op(&inner, backing)
+                .expect("the engine was decided before this ran");
+            op(&inner, engine)
         })
         .await?
     }
@@ -666,15 +486,15 @@ async fn run_blocking<T: Send + 'static>(
 }
 
 impl Inner {
-    fn get(&self, backing: &Backing, key: &str) -> Result<Option<Secret>> {
-        match backing {
-            Backing::Memory(state) => Ok(lock_memory(state).items.get(key).cloned()),
-            Backing::File => self.files.get_item(key),
-            Backing::Keyring(keyring) => {
+    fn get(&self, engine: &Engine, key: &str) -> Result<Option<Secret>> {
+        match engine {
+            Engine::Memory(state) => Ok(lock_memory(state).items.get(key).cloned()),
+            Engine::File => self.files.get_item(key),
+            Engine::Keyring(keyring) => {
                 // The index says where the last write went; read that copy first, so an
                 // older copy in the other place can never shadow it.
                 let in_file =
-                    self.files.read_index()?.get(key).map(|e| e.backend) == Some(Backend::File);
+                    self.files.read_index()?.get(key).map(|e| e.backend) == Some(Location::File);
                 if in_file && let Some(json) = self.files.get_item(key)? {
                     return Ok(Some(json));
                 }
@@ -687,25 +507,19 @@ impl Inner {
         }
     }
 
-    fn put(
-        &self,
-        backing: &Backing,
-        key: &str,
-        json: &Secret,
-        mut entry: IndexEntry,
-    ) -> Result<()> {
-        if let Backing::Memory(state) = backing {
+    fn put(&self, engine: &Engine, key: &str, json: &Secret, mut entry: IndexEntry) -> Result<()> {
+        if let Engine::Memory(state) = engine {
             let mut state = lock_memory(state);
             state.items.insert(key.to_owned(), json.clone());
             state.index.insert(key.to_owned(), entry);
             return Ok(());
         }
         let _guard = self.files.lock()?;
-        entry.backend = match backing {
-            Backing::Keyring(keyring) => match keyring.set(key, json) {
+        entry.backend = match engine {
+            Engine::Keyring(keyring) => match keyring.set(key, json) {
                 Ok(()) => {
                     self.files.remove_item(key)?;
-                    Backend::Keyring
+                    Location::Keyring
                 }
                 Err(KeyringFault::TooLong(reason)) => {
                     tracing::debug!(
@@ -717,13 +531,13 @@ impl Inner {
                     if let Err(fault) = keyring.delete(key) {
                         tracing::debug!(key, error = %fault, "could not remove the keyring copy");
                     }
-                    Backend::File
+                    Location::File
                 }
                 Err(fault) => return Err(fault.into_error("write", key)),
             },
             _ => {
                 self.files.put_item(key, json)?;
-                Backend::File
+                Location::File
             }
         };
         self.files.update_index(|index| {
@@ -732,27 +546,27 @@ impl Inner {
         })
     }
 
-    fn remove(&self, backing: &Backing, key: &str) -> Result<bool> {
-        if let Backing::Memory(state) = backing {
+    fn remove(&self, engine: &Engine, key: &str) -> Result<bool> {
+        if let Engine::Memory(state) = engine {
             let mut state = lock_memory(state);
             state.index.remove(key);
             return Ok(state.items.remove(key).is_some());
         }
         let _guard = self.files.lock()?;
         let in_file = self.files.remove_item(key)?;
-        let in_keyring = match backing {
-            Backing::Keyring(keyring) => keyring
+        let in_keyring = match engine {
+            Engine::Keyring(keyring) => keyring
                 .delete(key)
                 .map_err(|f| f.into_error("delete", key))?,
             _ => false,
         };
-        let keyring_store = matches!(backing, Backing::Keyring(_));
+        let keyring_store = matches!(engine, Engine::Keyring(_));
         self.files.update_index(|index| {
             // A file store cannot reach the keyring: leave keyring items listed, so `status`
             // still shows them and a keyring store can delete them later.
             let drop_it = index
                 .get(key)
-                .is_some_and(|e| e.backend == Backend::File || keyring_store);
+                .is_some_and(|e| e.backend == Location::File || keyring_store);
             drop_it && index.remove(key).is_some()
         })?;
         Ok(in_file || in_keyring)
@@ -765,23 +579,6 @@ fn lock_memory(state: &Mutex<MemoryState>) -> std::sync::MutexGuard<'_, MemorySt
     state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Item keys: what the key helpers produce, plus anything equally harmless as a file-map
-/// key and a keyring user name.
-fn check_key(key: &str) -> Result<()> {
-    let ok = !key.is_empty()
-        && key.len() <= 128
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::InvalidKey {
-            key: key.to_owned(),
-        })
-    }
 }
 
 /// Parses a stored document. The error names `what` and says where it broke, never what
@@ -873,8 +670,8 @@ mod tests {
     #[tokio::test]
     async fn file_store_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::File, dir.path().to_owned());
-        assert_eq!(store.backend().await.unwrap(), Backend::File);
+        let store = Store::open(StoreChoice::File, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Location::File);
         let (tk, rk) = (
             tokens_key("https://mcp.example/mcp", "https://as.example"),
             registration_key("https://as.example", "http://127.0.0.1:33418/callback"),
@@ -887,7 +684,7 @@ mod tests {
         store.save_registration(&rk, &registration()).await.unwrap();
 
         // A second store on the same directory (another process) sees both.
-        let other = Store::open(StoreKind::File, dir.path().to_owned());
+        let other = Store::open(StoreChoice::File, dir.path().to_owned());
         assert_eq!(
             other.load_tokens(&tk).await.unwrap(),
             Some(tokens("https://mcp.example/mcp", ACCESS))
@@ -913,7 +710,7 @@ mod tests {
     #[tokio::test]
     async fn index_is_maintained_and_secret_free() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::File, dir.path().to_owned());
+        let store = Store::open(StoreChoice::File, dir.path().to_owned());
         let tk = tokens_key("https://mcp.example/mcp", "https://as.example");
         let rk = registration_key("https://as.example", "http://127.0.0.1:33418/callback");
         store
@@ -933,7 +730,7 @@ mod tests {
         );
         assert_eq!(entry.scopes, ["read", "write"]);
         assert_eq!(entry.expires_at, Some(1_900_000_000));
-        assert_eq!(entry.backend, Backend::File);
+        assert_eq!(entry.backend, Location::File);
         let reg = list.iter().find(|e| e.key == rk).unwrap();
         assert_eq!(
             (reg.kind, reg.server_url.as_ref()),
@@ -994,8 +791,8 @@ mod tests {
     #[tokio::test]
     async fn memory_store() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::Memory, dir.path().to_owned());
-        assert_eq!(store.backend().await.unwrap(), Backend::Memory);
+        let store = Store::open(StoreChoice::Memory, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Location::Memory);
         store
             .save_tokens("tokens:m", &tokens("https://m.example", ACCESS))
             .await
@@ -1015,7 +812,7 @@ mod tests {
         );
         let list = store.list().await.unwrap();
         assert_eq!(list.len(), 2);
-        assert!(list.iter().all(|e| e.backend == Backend::Memory));
+        assert!(list.iter().all(|e| e.backend == Location::Memory));
         assert!(store.delete_tokens("tokens:m").await.unwrap());
         assert_eq!(store.load_tokens("tokens:m").await.unwrap(), None);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

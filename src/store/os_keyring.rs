@@ -135,7 +135,7 @@ fn describe(e: &keyring::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{ACCESS, assert_secret_free, read, registration, tokens};
-    use super::super::{Backend, Store, StoreError, StoreKind};
+    use super::super::{Location, Store, StoreChoice, StoreError};
     use super::*;
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
@@ -197,12 +197,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let keyring = Arc::new(FakeKeyring::default());
         let store = Store::open_with(
-            StoreKind::Auto,
+            StoreChoice::Auto,
             dir.path().to_owned(),
             keyring.clone(),
             TIMEOUT,
         );
-        assert_eq!(store.backend().await.unwrap(), Backend::Keyring);
+        assert_eq!(store.backend().await.unwrap(), Location::Keyring);
         assert!(keyring.holds(PROBE_USER), "probe marker written");
         store
             .save_tokens("tokens:k", &tokens("https://k.example", ACCESS))
@@ -211,7 +211,7 @@ mod tests {
         assert!(keyring.holds("tokens:k"));
         assert!(!dir.path().join("credentials.json").exists());
         assert_secret_free(&read(dir.path().join("index.json")));
-        assert_eq!(store.list().await.unwrap()[0].backend, Backend::Keyring);
+        assert_eq!(store.list().await.unwrap()[0].backend, Location::Keyring);
         assert_eq!(
             store.load_tokens("tokens:k").await.unwrap(),
             Some(tokens("https://k.example", ACCESS))
@@ -232,18 +232,23 @@ mod tests {
                 ..Default::default()
             })
         };
-        let store = Store::open_with(StoreKind::Auto, dir.path().to_owned(), broken(), TIMEOUT);
-        assert_eq!(store.backend().await.unwrap(), Backend::File);
+        let store = Store::open_with(StoreChoice::Auto, dir.path().to_owned(), broken(), TIMEOUT);
+        assert_eq!(store.backend().await.unwrap(), Location::File);
         store
             .save_tokens("tokens:f", &tokens("https://f.example", ACCESS))
             .await
             .unwrap();
         assert!(read(dir.path().join("credentials.json")).contains(ACCESS));
 
-        let err = Store::open_with(StoreKind::Keyring, dir.path().to_owned(), broken(), TIMEOUT)
-            .backend()
-            .await
-            .unwrap_err();
+        let err = Store::open_with(
+            StoreChoice::Keyring,
+            dir.path().to_owned(),
+            broken(),
+            TIMEOUT,
+        )
+        .backend()
+        .await
+        .unwrap_err();
         assert!(matches!(err, StoreError::KeyringUnavailable { .. }));
         assert!(err.to_string().contains("no secret service"), "{err}");
     }
@@ -260,9 +265,9 @@ mod tests {
             })
         };
         let quick = Duration::from_millis(50);
-        let store = Store::open_with(StoreKind::Auto, dir.path().to_owned(), slow(), quick);
-        assert_eq!(store.backend().await.unwrap(), Backend::File);
-        let err = Store::open_with(StoreKind::Keyring, dir.path().to_owned(), slow(), quick)
+        let store = Store::open_with(StoreChoice::Auto, dir.path().to_owned(), slow(), quick);
+        assert_eq!(store.backend().await.unwrap(), Location::File);
+        let err = Store::open_with(StoreChoice::Keyring, dir.path().to_owned(), slow(), quick)
             .backend()
             .await
             .unwrap_err();
@@ -279,7 +284,7 @@ mod tests {
             ..Default::default()
         });
         let store = Store::open_with(
-            StoreKind::Keyring,
+            StoreChoice::Keyring,
             dir.path().to_owned(),
             keyring.clone(),
             TIMEOUT,
@@ -296,7 +301,7 @@ mod tests {
             .await
             .unwrap();
         assert!(!keyring.holds("tokens:s"), "stale keyring copy removed");
-        assert_eq!(store.list().await.unwrap()[0].backend, Backend::File);
+        assert_eq!(store.list().await.unwrap()[0].backend, Location::File);
         assert_eq!(
             store
                 .load_tokens("tokens:s")
@@ -331,7 +336,7 @@ mod tests {
             .await
             .unwrap();
         assert!(!read(dir.path().join("credentials.json")).contains(&big));
-        assert_eq!(store.list().await.unwrap()[0].backend, Backend::Keyring);
+        assert_eq!(store.list().await.unwrap()[0].backend, Location::Keyring);
         assert_eq!(
             store
                 .load_tokens("tokens:s")
@@ -381,8 +386,8 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::Keyring, dir.path().to_owned());
-        assert_eq!(store.backend().await.unwrap(), Backend::Keyring);
+        let store = Store::open(StoreChoice::Keyring, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Location::Keyring);
         let (tk, rk) = (unique("tokens"), unique("registration"));
         store
             .save_tokens(&tk, &tokens("https://mcp.example/mcp", ACCESS))
@@ -390,7 +395,7 @@ mod tests {
             .unwrap();
         store.save_registration(&rk, &registration()).await.unwrap();
 
-        let fresh = Store::open(StoreKind::Keyring, dir.path().to_owned());
+        let fresh = Store::open(StoreChoice::Keyring, dir.path().to_owned());
         assert_eq!(
             fresh.load_tokens(&tk).await.unwrap(),
             Some(tokens("https://mcp.example/mcp", ACCESS))
@@ -412,7 +417,7 @@ mod tests {
                 .await
                 .unwrap()
                 .iter()
-                .all(|e| e.backend == Backend::Keyring)
+                .all(|e| e.backend == Location::Keyring)
         );
 
         assert!(fresh.delete_tokens(&tk).await.unwrap());
@@ -430,8 +435,8 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreKind::Auto, dir.path().to_owned());
-        assert_eq!(store.backend().await.unwrap(), Backend::Keyring);
+        let store = Store::open(StoreChoice::Auto, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Location::Keyring);
         let key = unique("tokens");
         let big = format!("{ACCESS}{}", "x".repeat(64 * 1024));
         store
@@ -468,7 +473,7 @@ mod tests {
         // Show the fallback warning in the test output.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
-        let err = Store::open(StoreKind::Keyring, dir.path().to_owned())
+        let err = Store::open(StoreChoice::Keyring, dir.path().to_owned())
             .backend()
             .await
             .unwrap_err();
@@ -477,13 +482,13 @@ mod tests {
             "{err}"
         );
         eprintln!("--store keyring: {err}");
-        let store = Store::open(StoreKind::Auto, dir.path().to_owned());
-        assert_eq!(store.backend().await.unwrap(), Backend::File);
+        let store = Store::open(StoreChoice::Auto, dir.path().to_owned());
+        assert_eq!(store.backend().await.unwrap(), Location::File);
         store
             .save_tokens("tokens:f", &tokens("https://f.example", ACCESS))
             .await
             .unwrap();
         assert!(read(dir.path().join("credentials.json")).contains(ACCESS));
-        assert_eq!(store.list().await.unwrap()[0].backend, Backend::File);
+        assert_eq!(store.list().await.unwrap()[0].backend, Location::File);
     }
 }
