@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use reqwest::header::CONTENT_TYPE;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use url::Url;
 
@@ -23,9 +23,31 @@ const MAX_REDIRECTS: usize = 5;
 /// Trust settings shared by every client of a run.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TlsConfig {
-    /// Extra trusted roots (`--ca-cert`, `SSL_CERT_FILE`), parsed up front so a bad file is a
-    /// usage error at start-up rather than a failed request later.
-    extra_roots: Vec<reqwest::Certificate>,
+    /// Extra trusted roots (`--ca-cert`, `SSL_CERT_FILE`) as read from their files. They are
+    /// read and checked for a certificate at start-up, so a missing or empty file is a usage
+    /// error at once, but decoded only when the first `https` client is built: a system-wide
+    /// `SSL_CERT_FILE` holds well over a hundred roots that an `http://` server never needs.
+    extra_roots: Arc<[PemFile]>,
+}
+
+/// One file of extra trusted roots.
+#[derive(Debug)]
+struct PemFile {
+    path: PathBuf,
+    pem: Vec<u8>,
+}
+
+impl PemFile {
+    fn certificates(&self) -> anyhow::Result<Vec<reqwest::Certificate>> {
+        use anyhow::Context;
+        let path = self.path.display();
+        let found = reqwest::Certificate::from_pem_bundle(&self.pem)
+            .with_context(|| format!("no usable PEM certificate in {path}"))?;
+        if found.is_empty() {
+            anyhow::bail!("no PEM certificate found in {path}");
+        }
+        Ok(found)
+    }
 }
 
 impl TlsConfig {
@@ -37,14 +59,26 @@ impl TlsConfig {
             let pem = std::fs::read(path).with_context(|| {
                 format!("failed to read CA certificate file {}", path.display())
             })?;
-            let found = reqwest::Certificate::from_pem_bundle(&pem)
-                .with_context(|| format!("no usable PEM certificate in {}", path.display()))?;
-            if found.is_empty() {
+            if !contains(&pem, b"-----BEGIN CERTIFICATE-----") {
                 anyhow::bail!("no PEM certificate found in {}", path.display());
             }
-            extra_roots.extend(found);
+            extra_roots.push(PemFile {
+                path: path.clone(),
+                pem,
+            });
         }
-        Ok(TlsConfig { extra_roots })
+        Ok(TlsConfig {
+            extra_roots: extra_roots.into(),
+        })
+    }
+
+    /// Decodes every extra root.
+    fn certificates(&self) -> anyhow::Result<Vec<reqwest::Certificate>> {
+        let mut all = Vec::new();
+        for file in self.extra_roots.iter() {
+            all.extend(file.certificates()?);
+        }
+        Ok(all)
     }
 }
 
@@ -101,12 +135,12 @@ impl Client {
     pub(crate) fn for_url(&self, url: &Url) -> Result<&reqwest::Client, ClientError> {
         let secure = url.scheme() != "http";
         let cell = if secure { &self.secure } else { &self.plain };
-        cell.get_or_init(|| self.build(secure).map_err(|e| error_chain(&e)))
+        cell.get_or_init(|| self.build(secure).map_err(|e| error_chain(&*e)))
             .as_ref()
             .map_err(|e| ClientError(e.clone()))
     }
 
-    fn build(&self, secure: bool) -> reqwest::Result<reqwest::Client> {
+    fn build(&self, secure: bool) -> anyhow::Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("mcp-bridge/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT)
@@ -128,14 +162,18 @@ impl Client {
                 .redirect(reqwest::redirect::Policy::none()),
         };
         builder = if secure {
-            builder.tls_certs_merge(self.tls.extra_roots.iter().cloned())
+            builder.tls_certs_merge(self.tls.certificates()?)
         } else {
             // A plain-http client never verifies a certificate: give it an empty root store
             // instead of loading the system's.
             builder.tls_certs_only(Vec::new())
         };
-        builder.build()
+        Ok(builder.build()?)
     }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Why a body could not be read.

@@ -90,8 +90,11 @@ impl Legacy {
             .map(|id| self.conn.inbox.watch(id, true));
         let is_initialized = msg.method() == Some("notifications/initialized");
         match &self.active {
-            // The GET stream must be open before the next message goes out.
+            // The handshake's last message reaches the server before any request that follows
+            // it (a server may refuse requests until then), and on Streamable HTTP the GET
+            // stream is open before the next message goes out.
             Some(Active::Streamable(s)) if is_initialized => s.send_now(msg).await,
+            Some(Active::Sse(s)) if is_initialized => s.send_now(msg).await,
             Some(Active::Streamable(s)) => s.send(msg),
             Some(Active::Sse(s)) => s.send(msg),
             None => self.connect(msg).await?,

@@ -64,6 +64,12 @@ impl LegacySse {
         self.tasks.spawn(async move { me.post(msg).await });
     }
 
+    /// Posts a message and waits until the server has accepted it (used for the handshake:
+    /// `notifications/initialized` must reach the server before the requests that follow).
+    pub(super) async fn send_now(&self, msg: Message) {
+        self.post(msg).await;
+    }
+
     /// Resolves with the reason once the transport has failed for good.
     pub(super) async fn failed(&self) -> Error {
         self.dead.cancelled().await;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -118,6 +118,8 @@ struct Inner {
     legacy_streams: HashMap<String, SseTx>,
     legacy_posts: usize,
     legacy_dropped: bool,
+    /// HTTP+SSE sessions whose client sent `notifications/initialized`.
+    legacy_initialized: HashSet<String>,
 }
 
 pub struct MockMcp {
@@ -642,11 +644,24 @@ async fn post_legacy(
         drop(stream);
         return StatusCode::ACCEPTED.into_response();
     }
+    let method = body["method"].as_str();
+    let initialized = {
+        let mut inner = state.inner.lock().unwrap();
+        if method == Some("notifications/initialized") {
+            inner.legacy_initialized.insert(sid.clone());
+        }
+        inner.legacy_initialized.contains(&sid)
+    };
     let Some(id) = body.get("id").cloned() else {
         return StatusCode::ACCEPTED.into_response();
     };
-    let reply = match body["method"].as_str() {
+    let reply = match method {
         Some("initialize") => ok(&id, init_result("2024-11-05")),
+        // As the Python SDK does: no request but ping before the handshake is complete.
+        Some(m) if !initialized && m != "ping" => json!({
+            "jsonrpc": "2.0", "id": id,
+            "error": {"code": -32600, "message": "request before initialization was complete"}
+        }),
         Some("tools/call") => match body["params"]["name"].as_str() {
             Some("slow") => {
                 let stream = stream.clone();
