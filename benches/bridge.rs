@@ -18,10 +18,18 @@
 //! MISS, but only a wrong, missing or late answer, or a bridge that does not exit cleanly,
 //! fails the run. Linux only: it reads `/proc`.
 //!
+//! Then, where `valgrind` and the interop peers are installed, the instructions the bridge
+//! executes per call and at start-up against server-everything (see `bridge/instructions.rs`):
+//! unlike time, those counts repeat exactly on a busy machine.
+//!
 //! ```text
-//! cargo bench --bench bridge              # 20 starts, 1000 sequential, 5000 at 32 in flight
-//! cargo bench --bench bridge -- --quick   # smaller counts, for smoke runs
+//! cargo bench --bench bridge                   # 20 starts, 1000 sequential, 5000 at 32 in flight
+//! cargo bench --bench bridge -- --quick        # smaller counts, for smoke runs
+//! cargo bench --bench bridge -- --instructions # only the instruction counts
 //! ```
+
+#[path = "bridge/instructions.rs"]
+mod instructions;
 
 use anyhow::{Context, Result, ensure};
 use axum::Router;
@@ -65,6 +73,16 @@ struct Counts {
 }
 
 fn main() -> ExitCode {
+    let bridge = std::path::Path::new(env!("CARGO_BIN_EXE_mcp-bridge"));
+    if std::env::args().any(|a| a == "--instructions") {
+        return match instructions::measure(bridge) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bridge benchmark: error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // cargo also passes `--bench`; only `--quick` means anything here.
     let (starts, warmup, sequential, concurrent) = match std::env::args().any(|a| a == "--quick") {
         true => (5, 50, 200, 1000),
@@ -83,13 +101,14 @@ fn main() -> ExitCode {
         .build()
         .context("failed to start the runtime")
         .and_then(|rt| rt.block_on(run(&counts)));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bridge benchmark: error: {e:#}");
-            ExitCode::FAILURE
-        }
+    if let Err(e) = result {
+        eprintln!("bridge benchmark: error: {e:#}");
+        return ExitCode::FAILURE;
     }
+    if let Err(e) = instructions::measure(bridge) {
+        println!("\ninstruction counts skipped: {e:#}");
+    }
+    ExitCode::SUCCESS
 }
 
 async fn run(counts: &Counts) -> Result<()> {
