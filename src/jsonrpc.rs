@@ -345,6 +345,11 @@ impl Message {
         Build::new(Kind::Result, Some(id), None).finish("result", Some(&result.to_string()))
     }
 
+    /// A success response whose result is JSON text already (carried as written).
+    pub(crate) fn success_raw(id: &Id, result: &RawValue) -> Message {
+        Build::new(Kind::Result, Some(id), None).finish("result", Some(result.get()))
+    }
+
     /// An error response the bridge sends for `id`.
     pub(crate) fn error(id: &Id, code: i64, message: &str) -> Message {
         let error = serde_json::json!({ "code": code, "message": message });

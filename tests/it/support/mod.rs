@@ -3,6 +3,7 @@
 pub mod mock;
 pub mod modern_mock;
 pub mod oauth;
+pub mod raw;
 
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -90,6 +91,15 @@ impl Bridge {
 
     /// Reads the next line of stdout; it must be one JSON-RPC message.
     pub async fn recv(&mut self) -> Value {
+        let line = self.recv_line().await;
+        let v: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
+        assert_eq!(v["jsonrpc"], "2.0", "stdout carries JSON-RPC only: {line}");
+        v
+    }
+
+    /// Reads the next line of stdout as it was written (ids and numbers untouched).
+    pub async fn recv_line(&mut self) -> String {
         let mut line = String::new();
         let n = tokio::time::timeout(
             WAIT,
@@ -103,10 +113,7 @@ impl Bridge {
         .expect("read stdout");
         assert!(n > 0, "the bridge closed stdout");
         assert!(line.ends_with('\n'), "every message ends with a newline");
-        let v: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
-        assert_eq!(v["jsonrpc"], "2.0", "stdout carries JSON-RPC only: {line}");
-        v
+        line
     }
 
     /// Reads until the answer to `id` arrives; returns it and whatever came before it.

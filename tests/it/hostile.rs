@@ -1,0 +1,178 @@
+//! Attacks and faulty peers, each played by a real process or socket on the other end: what
+//! a hostile host writes on stdin, what a hostile or broken server answers. Each test here
+//! reproduces a defect that was found, and holds the fix in place.
+
+use crate::support::Bridge;
+use crate::support::raw::{RawServer, Seen, initialize_result};
+use serde_json::{Value, json};
+
+/// A raw server that speaks the `initialize` era and answers every call with `answer`.
+async fn server(answer: impl Fn(&Seen) -> Option<String> + Send + Sync + 'static) -> RawServer {
+    RawServer::start(move |seen| match seen.method.as_deref() {
+        Some("initialize") => Some(initialize_result(seen.id.as_deref().unwrap_or("null"))),
+        None if seen.id.is_none() => None,
+        Some(m) if m.starts_with("notifications/") => None,
+        _ => answer(seen),
+    })
+    .await
+}
+
+fn start(url: &str, extra: &[&str]) -> Bridge {
+    let mut args = vec![url, "--protocol", "legacy"];
+    args.extend_from_slice(extra);
+    Bridge::start(&args)
+}
+
+/// `--ignore-tool` reads only what it needs, with a parser that has no number-range or depth
+/// failure, and refuses what it cannot read: no `1e999`, deep nesting or duplicate `name`
+/// lets a call through, and a list carrying `1e999` is still filtered.
+#[tokio::test]
+async fn ignore_tool_fails_closed() {
+    let server = server(|seen| {
+        let id = seen.id.clone().unwrap_or_default();
+        Some(match seen.method.as_deref() {
+            Some("tools/list") => format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"result":{{"tools":[{{"name":"read","inputSchema":{{"type":"object","maximum":1e999}}}},{{"name":"delete_all","inputSchema":{{"type":"object"}}}}]}}}}"#
+            ),
+            _ => format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{{"content":[]}}}}"#),
+        })
+    })
+    .await;
+    let mut bridge = start(&server.url(), &["--ignore-tool", "delete*"]);
+    bridge.initialize().await;
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let calls = [
+        r#"{"name":"delete_all","arguments":{"x":1e999}}"#.to_owned(),
+        format!(r#"{{"name":"delete_all","arguments":{{"x":{deep}}}}}"#),
+        r#"{"name":"read","name":"delete_all"}"#.to_owned(),
+    ];
+    for (i, params) in calls.iter().enumerate() {
+        bridge
+            .send_raw(&format!(
+                r#"{{"jsonrpc":"2.0","id":{},"method":"tools/call","params":{params}}}"#,
+                i + 1
+            ))
+            .await;
+        let (answer, _) = bridge.recv_answer(json!(i + 1)).await;
+        assert!(answer["error"]["message"].is_string(), "{params}: {answer}");
+    }
+    assert!(
+        server.calls("tools/call").is_empty(),
+        "no call reached the server"
+    );
+
+    bridge
+        .send_raw(r#"{"jsonrpc":"2.0","id":9,"method":"tools/list"}"#)
+        .await;
+    let line = bridge.recv_line().await;
+    assert!(!line.contains("delete_all"), "{line}");
+    assert!(
+        line.contains("\"read\"") && line.contains("1e999"),
+        "{line}"
+    );
+    bridge.finish().await;
+}
+
+/// Only JSON objects are messages: an array from the host is refused with an answer, and an
+/// array from the server (for `initialize` or for a call) becomes an error for the host;
+/// nothing panics and the array never reaches stdout.
+#[tokio::test]
+async fn arrays_are_never_messages() {
+    let server = RawServer::start(|seen| {
+        let id = seen.id.clone().unwrap_or_else(|| "null".into());
+        match seen.method.as_deref() {
+            Some("initialize") if id == "0" => Some(format!(r#"[["2.0",{id},null,{{}}]]"#)),
+            Some("initialize") => Some(initialize_result(&id)),
+            Some("tools/call") => Some(format!(r#"["2.0",{id},{{"content":[]}}]"#)),
+            _ => None,
+        }
+    })
+    .await;
+    let mut bridge = start(&server.url(), &[]);
+    bridge.send_raw(r#"["2.0",5,"tools/list"]"#).await;
+    let refused = bridge.recv().await;
+    assert_eq!(refused["error"]["code"], -32600, "{refused}");
+
+    let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+        "protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"h","version":"1"}}});
+    bridge.send(init.clone()).await;
+    let (answer, _) = bridge.recv_answer(json!(0)).await;
+    assert!(answer["error"]["message"].is_string(), "{answer}");
+
+    let mut init = init;
+    init["id"] = json!(1);
+    bridge.send(init).await;
+    let (answer, _) = bridge.recv_answer(json!(1)).await;
+    assert!(answer["result"].is_object(), "{answer}");
+    bridge
+        .send_raw(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        .await;
+    bridge
+        .send_raw(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x"}}"#)
+        .await;
+    let line = bridge.recv_line().await;
+    let answer: Value = serde_json::from_str(&line).unwrap();
+    assert!(answer.is_object() && answer["error"].is_object(), "{line}");
+    assert_eq!(answer["id"], 2);
+    let (code, stderr) = bridge.finish().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Ids are compared as the exact number: two ids past `f64`'s precision stay apart, the
+/// bridge's own errors carry the host's id text, and a JavaScript server's `1.0`, `1e2` and
+/// `-0` answer the requests `1`, `100` and `0`, which get their own id text back.
+#[tokio::test]
+async fn ids_are_exact() {
+    let server = server(|seen| {
+        let id = seen.id.clone().unwrap_or_default();
+        // Answer as a JavaScript server would write the number back.
+        let written = match id.as_str() {
+            "1" => "1.0".to_owned(),
+            "100" => "1e2".to_owned(),
+            "0" => "-0".to_owned(),
+            _ => id,
+        };
+        if seen.body.contains("\"fail\"") {
+            return Some(String::from("not json"));
+        }
+        Some(format!(
+            r#"{{"jsonrpc":"2.0","id":{written},"result":{{"content":[]}}}}"#
+        ))
+    })
+    .await;
+    let mut bridge = start(&server.url(), &[]);
+    bridge.initialize().await;
+    let big_a = "123456789012345678901234567890";
+    let big_b = "123456789012345678901234567891";
+    for id in [big_a, big_b, "1", "100", "0"] {
+        bridge
+            .send_raw(&format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"x"}}}}"#
+            ))
+            .await;
+    }
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let line = bridge.recv_line().await;
+        assert!(line.contains("\"result\""), "{line}");
+        let start = line.find("\"id\":").unwrap() + 5;
+        let end = start + line[start..].find([',', '}']).unwrap();
+        ids.push(line[start..end].to_owned());
+    }
+    ids.sort();
+    let mut expected = vec![big_a, big_b, "1", "100", "0"];
+    expected.sort();
+    assert_eq!(ids, expected);
+
+    // A bridge-made error (the server's answer is not JSON) carries the id as written.
+    bridge
+        .send_raw(&format!(
+            r#"{{"jsonrpc":"2.0","id":{big_a}0,"method":"tools/call","params":{{"name":"fail"}}}}"#
+        ))
+        .await;
+    let line = bridge.recv_line().await;
+    assert!(line.contains(&format!("\"id\":{big_a}0")), "{line}");
+    assert!(line.contains("\"error\""), "{line}");
+    bridge.finish().await;
+}
