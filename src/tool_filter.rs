@@ -55,7 +55,7 @@ impl ToolFilter {
     }
 
     /// The result without hidden tools, or `None` when nothing was hidden.
-    fn filtered_result<'a>(&self, msg: &'a Message) -> Result<Option<Box<RawValue>>, String> {
+    fn filtered_result(&self, msg: &Message) -> Result<Option<Box<RawValue>>, String> {
         let text = msg.payload_text().ok_or("no result")?;
         let mut result: BTreeMap<&str, Cow<'_, RawValue>> =
             serde_json::from_str(text).map_err(|e| format!("unreadable result: {e}"))?;
