@@ -5,8 +5,10 @@
 //! says `localhost`), so the flow can put [`CallbackServer::redirect_uri`] in the
 //! authorization request before the browser opens. [`CallbackServer::wait`] then serves
 //! `GET /oauth/callback` until exactly one request settles the login: a code with the right
-//! `state`, an `error` with the right `state`, a wrong `state`, or a malformed answer. It
-//! also ends on a timeout or cancellation, and the port is released whenever it returns.
+//! `state`, an `error` with the right `state`, or a malformed answer with the right `state`.
+//! A request with a wrong `state` gets an error page and changes nothing (any local process
+//! can make one). It also ends on a timeout or cancellation, and the port is released
+//! whenever it returns.
 //!
 //! This module checks `state`; it does not check `iss` against the issuer or exchange the code
 //! (the flow does both). The code is never logged and never shown on a page; the pages are
@@ -20,12 +22,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::io;
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, instrument};
+use tracing::{debug, instrument, warn};
 use url::Url;
 use zeroize::Zeroize as _;
 
@@ -153,11 +156,12 @@ impl CallbackServer {
         let shared = Arc::new(Waiting {
             expected_state: expected_state.to_owned(),
             result_tx: Mutex::new(Some(result_tx)),
+            mismatches: AtomicUsize::new(0),
         });
         // Stops the server; cancelled below, or by the guard if this future is dropped.
         let stop = CancellationToken::new();
         let _stop_on_drop = stop.clone().drop_guard();
-        let server = axum::serve(self.listener, router(shared))
+        let server = axum::serve(self.listener, router(shared.clone()))
             .with_graceful_shutdown(stop.clone().cancelled_owned());
         let mut server = std::pin::pin!(server.into_future());
 
@@ -168,7 +172,11 @@ impl CallbackServer {
             received = &mut result_rx => received.unwrap_or_else(|_| {
                 Err(CallbackError::Server(io::Error::other("the callback handler went away")))
             }),
-            () = tokio::time::sleep(timeout) => Err(CallbackError::Timeout(timeout)),
+            // A login that saw only wrong-state callbacks says so rather than just timing out.
+            () = tokio::time::sleep(timeout) => Err(match shared.mismatches.load(Ordering::Relaxed) {
+                0 => CallbackError::Timeout(timeout),
+                _ => CallbackError::StateMismatch,
+            }),
             ended = &mut server => {
                 server_ended = true;
                 Err(CallbackError::Server(
@@ -194,6 +202,8 @@ struct Waiting {
     expected_state: String,
     /// Taken by the first request that settles the login; `wait` holds the receiver.
     result_tx: Mutex<Option<oneshot::Sender<Result<CallbackParams, CallbackError>>>>,
+    /// Callbacks that carried the wrong state (ignored; reported if the login times out).
+    mismatches: AtomicUsize,
 }
 
 fn router(shared: Arc<Waiting>) -> Router {
@@ -223,14 +233,23 @@ async fn receive(State(shared): State<Arc<Waiting>>, RawQuery(query): RawQuery) 
         Err(CallbackError::Denied { .. }) => Page::Denied,
         Err(_) => Page::Malformed,
     };
-    let result_tx = shared
+    let mut result_tx = shared
         .result_tx
         .lock()
-        .expect("result lock is never poisoned")
-        .take();
-    match result_tx.map(|tx| tx.send(outcome)) {
-        Some(Ok(())) => page,
+        .expect("result lock is never poisoned");
+    if result_tx.is_none() {
         // Settled already, or `wait` is no longer listening.
+        return Page::Finished;
+    }
+    if matches!(outcome, Err(CallbackError::StateMismatch)) {
+        // Not the answer to our request (an old tab, or any local process guessing): it gets
+        // the error page and the login goes on waiting for the real callback.
+        shared.mismatches.fetch_add(1, Ordering::Relaxed);
+        warn!("ignored a login callback with the wrong state; still waiting for the right one");
+        return page;
+    }
+    match result_tx.take().map(|tx| tx.send(outcome)) {
+        Some(Ok(())) => page,
         _ => Page::Finished,
     }
 }
@@ -335,8 +354,8 @@ impl IntoResponse for Page {
             ),
             Page::StateMismatch => (
                 StatusCode::BAD_REQUEST,
-                "Login failed",
-                "This sign-in response does not belong to the login in progress (it may come from an old tab). Start the login again from your application.",
+                "Not this login",
+                "This sign-in response does not belong to the login in progress (it may come from an old tab). It was ignored; finish signing in from the newest tab the application opened.",
             ),
             Page::Denied => (
                 StatusCode::BAD_REQUEST,
@@ -502,23 +521,45 @@ mod tests {
         assert_eq!(h["content-type"], "text/html; charset=utf-8");
     }
 
-    /// A wrong or missing state fails the login with an error page, code unseen.
+    /// A wrong or missing state gets an error page, code unseen, and is otherwise ignored:
+    /// the login goes on and the right callback still settles it.
     #[tokio::test]
-    async fn state_mismatch() {
-        for query in [
-            "code=secretcode&state=wrong".to_owned(),
-            "code=secretcode".to_owned(),
-            format!("code=secretcode&state={STATE}x"),
-            format!("code=secretcode&state={STATE}&state=other"),
-        ] {
-            let (result, status, body) = wait_and_hit(&query).await;
-            assert!(
-                matches!(result, Err(CallbackError::StateMismatch)),
-                "{query}: {result:?}"
-            );
-            assert_eq!(status, 400);
-            assert!(!body.contains("secretcode"));
-        }
+    async fn state_mismatch_is_ignored() {
+        let server = bind("127.0.0.1", 0).await.unwrap();
+        let uri = server.redirect_uri();
+        let cancel = CancellationToken::new();
+        let forged = async {
+            for query in [
+                "code=secretcode&state=wrong".to_owned(),
+                "code=secretcode".to_owned(),
+                format!("code=secretcode&state={STATE}x"),
+                format!("code=secretcode&state={STATE}&state=other"),
+            ] {
+                let (status, body) = hit(&uri, &query).await;
+                assert_eq!(status, 400, "{query}");
+                assert!(!body.contains("secretcode"));
+            }
+            hit(&uri, &format!("code=real&state={STATE}")).await
+        };
+        let (result, (status, _)) = tokio::join!(server.wait(STATE, LONG, &cancel), forged);
+        assert_eq!(status, 200);
+        assert_eq!(result.unwrap().code.expose(), "real");
+    }
+
+    /// A login that only ever saw wrong-state callbacks ends, at its timeout, saying so.
+    #[tokio::test]
+    async fn only_mismatches_then_timeout() {
+        let server = bind("127.0.0.1", 0).await.unwrap();
+        let uri = server.redirect_uri();
+        let cancel = CancellationToken::new();
+        let (result, _) = tokio::join!(
+            server.wait(STATE, Duration::from_millis(300), &cancel),
+            hit(&uri, "code=c&state=wrong")
+        );
+        assert!(
+            matches!(result, Err(CallbackError::StateMismatch)),
+            "{result:?}"
+        );
     }
 
     /// An `error` with the right state is a refusal; the description is kept, sanitised.
@@ -622,6 +663,7 @@ mod tests {
         let shared = Arc::new(Waiting {
             expected_state: STATE.into(),
             result_tx: Mutex::new(Some(result_tx)),
+            mismatches: AtomicUsize::new(0),
         });
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
         let port = listener.local_addr().unwrap().port();

@@ -215,3 +215,38 @@ async fn secrets_stay_out_of_logs() {
         assert!(!stderr.contains(secret.as_str()), "{secret} is in the log");
     }
 }
+
+/// Any local process can hit the callback: one with a wrong `state` gets an error page and
+/// the login in progress goes on; the user's real callback still completes it, and only the
+/// real code is redeemed.
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_callback_does_not_end_the_login() {
+    let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Idle);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "20"]);
+    bridge
+        .send(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":init_params()}))
+        .await;
+    env.wait_launches(1).await;
+    let authorize = env.launches()[0][0].clone();
+    let query: std::collections::HashMap<String, String> = url::Url::parse(&authorize)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    let callback = &query["redirect_uri"];
+    // The attacker, who cannot know the state.
+    let (status, _, body) =
+        crate::support::http_get(&format!("{callback}?code=evil&state=guess")).await;
+    assert_eq!(status, 400, "{body}");
+    // The user's browser, a moment later.
+    let (status, location, _) = crate::support::http_get(&authorize).await;
+    assert_eq!(status, 302);
+    let (status, _, body) = crate::support::http_get(&location.expect("a redirect")).await;
+    assert_eq!(status, 200, "{body}");
+    let (init, _) = bridge.recv_answer(json!(0)).await;
+    assert!(init.get("result").is_some(), "{init}");
+    bridge.finish().await;
+    let token = one(oauth.hits("/token"), "token");
+    assert!(!token.body.contains("evil"), "the forged code was redeemed");
+}

@@ -44,7 +44,8 @@ async fn no_s256_is_refused_before_the_browser() {
     }
 }
 
-/// An authorization response with another `state` is refused and its code never redeemed.
+/// An authorization response with another `state` is refused and its code never redeemed;
+/// when no right one comes, the login ends at its timeout saying why.
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_state_is_refused() {
     let script = Script {
@@ -53,7 +54,7 @@ async fn wrong_state_is_refused() {
     };
     let (oauth, mcp) = MockOAuth::start(script).await;
     let env = AuthEnv::new(Browse::Follow);
-    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "3"]);
     let message = init_err(&mut bridge).await;
     assert!(message.contains("wrong state"), "{message}");
     bridge.finish().await;

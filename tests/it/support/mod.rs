@@ -226,3 +226,40 @@ pub fn run_once(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> (i32, Stri
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A bare HTTP/1.1 GET over a fresh TCP connection, as any local process could make one:
+/// the status, the `Location` header if any, and the body.
+pub async fn http_get(url: &str) -> (u16, Option<String>, String) {
+    let url = url::Url::parse(url).expect("a URL");
+    let host = url.host_str().expect("a host").to_owned();
+    let port = url.port_or_known_default().expect("a port");
+    let mut target = url.path().to_owned();
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let mut stream = tokio::net::TcpStream::connect((host.as_str(), port))
+        .await
+        .expect("connect");
+    let request =
+        format!("GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+        .await
+        .expect("the response ends in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let location = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("location")
+            .then(|| value.trim().to_owned())
+    });
+    (status, location, body.to_owned())
+}
