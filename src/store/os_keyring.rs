@@ -8,8 +8,10 @@
 use super::{KEYRING_SERVICE, StoreError, one_line};
 use crate::secret::Secret;
 
-/// The keyring entry the probe reads (and writes once, the first time): a harmless marker,
-/// so later probes cost one read. Not a valid item key, so it never shows up as one.
+/// The start of the name of the entry the probe writes, reads back and deletes at once (the
+/// rest makes it unique, so bridges starting together never see each other's). Not a valid
+/// item key, so it never shows up as one. Earlier versions left an entry of exactly this
+/// name in place; the probe removes it.
 pub(super) const PROBE_USER: &str = "mcp-bridge keyring probe";
 const PROBE_VALUE: &str = "written by mcp-bridge to check that the keyring works; safe to delete";
 
@@ -50,23 +52,28 @@ impl KeyringFault {
     }
 }
 
-/// Checks that the keyring can be written and read back. The marker entry stays, so every
-/// later probe is a single read.
+/// Checks that the keyring can be written, read back and cleaned up, leaving nothing behind.
 pub(super) fn probe_keyring(keyring: &dyn KeyringApi) -> Result<(), String> {
-    match keyring.get(PROBE_USER) {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => {
-            let marker = Secret::new(PROBE_VALUE.to_owned());
-            keyring
-                .set(PROBE_USER, &marker)
-                .map_err(|f| format!("cannot write a test entry: {f}"))?;
-            match keyring.get(PROBE_USER).map_err(|f| f.to_string())? {
-                Some(read) if read == marker => Ok(()),
-                _ => Err("a test entry written to it could not be read back".to_owned()),
-            }
-        }
-        Err(fault) => Err(fault.to_string()),
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let user = format!("{PROBE_USER} {}-{nanos}", std::process::id());
+    let marker = Secret::new(PROBE_VALUE.to_owned());
+    keyring
+        .set(&user, &marker)
+        .map_err(|f| format!("cannot write a test entry: {f}"))?;
+    let read = keyring.get(&user);
+    let deleted = keyring.delete(&user);
+    // What an earlier version left behind; nothing depends on it any more.
+    let _ = keyring.delete(PROBE_USER);
+    match read.map_err(|f| f.to_string())? {
+        Some(read) if read == marker => {}
+        _ => return Err("a test entry written to it could not be read back".to_owned()),
     }
+    deleted
+        .map(|_| ())
+        .map_err(|f| format!("cannot delete a test entry: {f}"))
 }
 
 /// The platform keyring, through the `keyring` crate (its calls block).
@@ -188,6 +195,14 @@ mod tests {
         fn holds(&self, user: &str) -> bool {
             self.items.lock().unwrap().contains_key(user)
         }
+
+        fn holds_any(&self, prefix: &str) -> bool {
+            self.items
+                .lock()
+                .unwrap()
+                .keys()
+                .any(|k| k.starts_with(prefix))
+        }
     }
 
     /// With a working keyring, `auto` uses it: the secret is in the keyring, the index says
@@ -203,7 +218,10 @@ mod tests {
             TIMEOUT,
         );
         assert_eq!(store.backend().await.unwrap(), Location::Keyring);
-        assert!(keyring.holds(PROBE_USER), "probe marker written");
+        assert!(
+            !keyring.holds_any(PROBE_USER),
+            "the probe leaves nothing behind"
+        );
         store
             .save_tokens("tokens:k", &tokens("https://k.example", ACCESS))
             .await

@@ -51,7 +51,8 @@ fn status_falls_back_to_the_file_with_one_warning() {
 
 /// With a real Secret Service: `status` lists a keyring item from the index without its
 /// secrets, and `logout --all` removes the item from the OS keyring itself (checked with
-/// libsecret's own `secret-tool`, which sees the entry as service `mcp-bridge`, user = key).
+/// libsecret's own `secret-tool`, which sees the entry as service `mcp-bridge`, user = key);
+/// the keyring probe leaves no entry of its own behind.
 #[test]
 fn keyring_logout_clears_the_os_keyring() {
     if std::env::var(TEST_KEYRING).as_deref() != Ok("1") {
@@ -83,6 +84,11 @@ fn keyring_logout_clears_the_os_keyring() {
     });
     secret_tool_store(&key, &item.to_string());
     write_index(&config, &key, server, issuer);
+    // The marker earlier versions left behind, which the probe now removes.
+    secret_tool_store(
+        "mcp-bridge keyring probe",
+        "written by an earlier mcp-bridge",
+    );
 
     let (code, stdout, stderr) = run_once(&["status", "--store", "keyring", "--json"], &envs, "");
     assert_eq!(code, 0, "stderr: {stderr}");
@@ -107,6 +113,16 @@ fn keyring_logout_clears_the_os_keyring() {
 
     let (code, stdout, _) = run_once(&["status", "--store", "keyring"], &envs, "");
     assert_eq!((code, stdout.as_str()), (0, "no stored credentials\n"));
+    let left = Command::new("secret-tool")
+        .args(["search", "--all", "service", "mcp-bridge"])
+        .output()
+        .expect("secret-tool runs");
+    let listing =
+        String::from_utf8_lossy(&left.stdout).into_owned() + &String::from_utf8_lossy(&left.stderr);
+    assert!(
+        !listing.contains("keyring probe"),
+        "the keyring probe left its test entry behind: {listing}"
+    );
 }
 
 /// Stores `secret` in the session's Secret Service the way the keyring crate files it.
