@@ -34,14 +34,23 @@ pub(crate) fn check_server_url(url: &Url, allow_http: bool) -> anyhow::Result<()
 /// Whether the URL's host is this machine (`localhost`, 127.0.0.0/8, `::1`).
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
+        Some(Host::Domain(d)) => is_localhost_name(d),
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// Whether `host` names this machine by RFC 6761 (`localhost`, or a name under it).
+pub(crate) fn is_localhost_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .len()
+            .checked_sub(".localhost".len())
+            .is_some_and(|at| {
+                host.is_char_boundary(at) && host[at..].eq_ignore_ascii_case(".localhost")
+            })
 }
 
 /// Whether two URLs share scheme, host and port.
@@ -81,6 +90,24 @@ mod tests {
 
     fn check(url: &str, allow_http: bool) -> Result<(), String> {
         check_server_url(&Url::parse(url).unwrap(), allow_http).map_err(|e| e.to_string())
+    }
+
+    /// `localhost` and names under it are this machine, whatever their case or a final dot;
+    /// look-alikes are not.
+    #[test]
+    fn localhost_names() {
+        for name in ["localhost", "LocalHost.", "app.localhost", "a.b.LOCALHOST"] {
+            assert!(is_localhost_name(name), "{name}");
+        }
+        for name in [
+            "localhost.example",
+            "notlocalhost",
+            "app-localhost",
+            "example.com",
+            "é",
+        ] {
+            assert!(!is_localhost_name(name), "{name}");
+        }
     }
 
     /// https always passes; http only to loopback or with the opt-in.

@@ -143,6 +143,7 @@ impl Client {
     fn build(&self, secure: bool) -> anyhow::Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("mcp-bridge/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(LoopbackNames)
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true);
         builder = match self.purpose {
@@ -169,6 +170,32 @@ impl Client {
             builder.tls_certs_only(Vec::new())
         };
         Ok(builder.build()?)
+    }
+}
+
+/// Name resolution that keeps `localhost` and `*.localhost` on this machine (RFC 6761): the
+/// URL policy lets plain `http://` go to them because they are loopback, so DNS (or a
+/// poisoned resolver) must never send them elsewhere. Every other name goes to the system
+/// resolver.
+struct LoopbackNames;
+
+impl reqwest::dns::Resolve for LoopbackNames {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            if crate::endpoint::is_localhost_name(&host) {
+                let loopback = [
+                    std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+                    std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
+                ];
+                let addrs: reqwest::dns::Addrs = Box::new(loopback.into_iter());
+                return Ok(addrs);
+            }
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
     }
 }
 

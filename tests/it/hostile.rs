@@ -176,3 +176,23 @@ async fn ids_are_exact() {
     assert!(line.contains("\"error\""), "{line}");
     bridge.finish().await;
 }
+
+/// `*.localhost` counts as this machine for the plain-http rule, so it must resolve only to
+/// loopback (RFC 6761), never through DNS: a bearer token for `http://app.localhost:PORT`
+/// reaches the server on 127.0.0.1 whatever the system resolver says about that name.
+#[tokio::test]
+async fn localhost_names_never_leave_the_machine() {
+    use crate::support::mock::{Config, MockMcp};
+    let server = MockMcp::start(Config::default()).await;
+    let url = server.url().replace("127.0.0.1", "app.localhost");
+    let mut bridge = Bridge::start(&[&url, "--bearer", "sekrit-localhost-token"]);
+    let init = bridge.initialize().await;
+    assert!(init["result"].is_object(), "{init}");
+    let (code, stderr) = bridge.finish().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let seen = server.calls("initialize");
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some("Bearer sekrit-localhost-token")
+    );
+}
