@@ -50,7 +50,7 @@ pub(crate) async fn redeem_code(
         .request_async(&Sender(http))
         .await
         .map_err(classify)?;
-    Ok(issued(&response))
+    issued(&response)
 }
 
 /// Exchanges a refresh token for new tokens.
@@ -70,7 +70,7 @@ pub(crate) async fn refresh(
         .request_async(&Sender(http))
         .await
         .map_err(classify)?;
-    Ok(issued(&response))
+    issued(&response)
 }
 
 type Client = BasicClient<
@@ -99,9 +99,18 @@ fn oauth_client(metadata: &AsMetadata, registration: &Registration) -> Client {
     client
 }
 
-fn issued(response: &oauth2::basic::BasicTokenResponse) -> Issued {
-    Issued {
-        access_token: Secret::new(response.access_token().secret().clone()),
+/// The tokens of a response, refused when the access token could not travel in an
+/// `Authorization` header as it is (a CR or LF, a space, a control byte, or nothing at all):
+/// such a token would never be accepted, and every request would log in again.
+fn issued(response: &oauth2::basic::BasicTokenResponse) -> Result<Issued, AuthError> {
+    let access = response.access_token().secret();
+    if access.is_empty() || !access.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(AuthError::Token(
+            "the authorization server issued an access token that cannot be sent in an HTTP header (empty, or with spaces, line breaks or other control characters)".into(),
+        ));
+    }
+    Ok(Issued {
+        access_token: Secret::new(access.clone()),
         refresh_token: response
             .refresh_token()
             .map(|t| Secret::new(t.secret().clone())),
@@ -110,7 +119,7 @@ fn issued(response: &oauth2::basic::BasicTokenResponse) -> Issued {
         scopes: response
             .scopes()
             .map(|s| s.iter().map(|s: &Scope| s.to_string()).collect()),
-    }
+    })
 }
 
 /// Maps the crate's error to ours; the server's own error code decides what happens next.

@@ -250,3 +250,35 @@ async fn forged_callback_does_not_end_the_login() {
     let token = one(oauth.hits("/token"), "token");
     assert!(!token.body.contains("evil"), "the forged code was redeemed");
 }
+
+/// An access token with a line break (which could never travel in a header) is refused
+/// clearly at the token response: one login per request that needs one (never a loop of
+/// them), and no broken `Authorization` header is ever sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn access_token_with_a_line_break_is_refused() {
+    let script = Script {
+        token_suffix: "\r\nX-Injected: 1".into(),
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    let message = init_err(&mut bridge).await;
+    assert!(
+        message.contains("cannot be sent in an HTTP header"),
+        "{message}"
+    );
+    let answer = bridge.request(1, "tools/call", echo_params("x")).await;
+    assert!(answer["error"].is_object(), "{answer}");
+    bridge.finish().await;
+    assert_eq!(env.launches().len(), 2, "one login per request");
+    assert_eq!(oauth.hits("/token").len(), 2, "one token request per login");
+    assert!(
+        oauth
+            .mcp_authorizations()
+            .iter()
+            .flatten()
+            .all(|a| !a.contains("invalid")),
+        "a broken header was sent"
+    );
+}

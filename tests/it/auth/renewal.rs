@@ -453,3 +453,28 @@ async fn fallback_server_tokens_refresh_ahead_in_a_new_process() {
     assert!(!stderr.contains("could not refresh"), "{stderr}");
     assert_eq!(env.launches().len(), 1);
 }
+
+/// An `expires_in` of 2^64-1 is clamped, not wrapped into the past: the token is used as
+/// is for every request, with no refresh before each one.
+#[tokio::test(flavor = "multi_thread")]
+async fn huge_expires_in_is_clamped() {
+    let script = Script {
+        expires_in: Some(u64::MAX),
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    for i in 1..=3 {
+        let answer = bridge.request(i, "tools/call", echo_params("x")).await;
+        assert_eq!(answer["result"]["content"][0]["text"], "x", "{answer}");
+    }
+    let (code, stderr) = bridge.finish().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(oauth.grants("refresh_token").is_empty(), "refreshed anyway");
+    assert_eq!(oauth.hits("/token").len(), 1);
+    let stored =
+        std::fs::read_to_string(env.config_dir.join("credentials.json")).unwrap_or_default();
+    assert!(!stored.contains("18446744073709551615"), "{stored}");
+}

@@ -96,6 +96,8 @@ pub struct Script {
     pub always_401: bool,
     /// The token endpoint rejects every client (invalid_client).
     pub reject_clients: bool,
+    /// Appended to every access token issued (a broken or hostile server: a CRLF, say).
+    pub token_suffix: String,
 }
 
 impl Default for Script {
@@ -121,6 +123,7 @@ impl Default for Script {
             always_403: false,
             always_401: false,
             reject_clients: false,
+            token_suffix: String::new(),
         }
     }
 }

@@ -277,7 +277,7 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
     };
     db.next += 1;
     let n = db.next;
-    let access_token = format!("at-{n}");
+    let access_token = format!("at-{n}{}", script.token_suffix);
     db.access.insert(
         access_token.clone(),
         Access {
@@ -289,7 +289,7 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
                 .collect(),
             expires_at: script
                 .expires_in
-                .map(|s| Instant::now() + Duration::from_secs(s)),
+                .and_then(|s| Instant::now().checked_add(Duration::from_secs(s))),
             valid: true,
         },
     );
