@@ -185,8 +185,13 @@ fn try_lock_file(path: &Path) -> Result<Option<FlowLock>, LockError> {
     // Write access: Windows needs it for an exclusive lock. Never truncate: the file is
     // empty anyway, and truncating a file someone else has locked is rude.
     options.read(true).write(true).create(true).truncate(false);
+    // A symbolic link in its place (dangling or not) is never followed: an error, not a
+    // file created or locked somewhere else.
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
     let file = options.open(path).map_err(io_error)?;
     match file.try_lock() {
         Ok(()) => Ok(Some(FlowLock {
@@ -205,7 +210,38 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    builder.create(dir)?;
+    #[cfg(unix)]
+    ensure_private(dir)?;
+    Ok(())
+}
+
+/// Checks a directory that already existed (it may be a symbolic link to anywhere): it must
+/// belong to this user, and what group and others may do with it is taken away.
+#[cfg(unix)]
+fn ensure_private(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = std::fs::metadata(dir)?;
+    if !meta.is_dir() {
+        return Err(std::io::Error::other("it is not a directory"));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(std::io::Error::other(format!(
+            "it belongs to another user (uid {}); refusing to keep credentials there",
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        tracing::warn!(
+            dir = %dir.display(),
+            mode = format!("{:o}", meta.mode() & 0o777),
+            "the credentials directory was open to other users; made it owner-only (0700)"
+        );
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

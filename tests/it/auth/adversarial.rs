@@ -282,3 +282,65 @@ async fn access_token_with_a_line_break_is_refused() {
         "a broken header was sent"
     );
 }
+
+/// The credentials directory is checked even when it already exists: one that is a symbolic
+/// link to a directory anyone may write is made owner-only before anything is stored.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn open_config_dir_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let open = env.path("open-to-all");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::os::unix::fs::symlink(&open, &env.config_dir).unwrap();
+    let stderr = session(&env, &[&mcp.url(), "--auth-timeout", "10"]).await;
+    let mode = std::fs::metadata(&open).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{stderr}");
+    assert!(stderr.contains("made it owner-only"), "{stderr}");
+    assert!(open.join("credentials.json").exists());
+}
+
+/// A credentials directory that belongs to another user is refused (root can hand one
+/// over; elsewhere this needs root, so it is skipped loudly).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn config_dir_of_another_user_is_refused() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: config_dir_of_another_user_is_refused needs root to chown");
+        return;
+    }
+    let (_oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Follow);
+    std::fs::create_dir(&env.config_dir).unwrap();
+    std::os::unix::fs::chown(&env.config_dir, Some(65534), Some(65534)).unwrap();
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    let message = init_err(&mut bridge).await;
+    let (_, stderr) = bridge.finish().await;
+    assert!(
+        format!("{message} {stderr}").contains("belongs to another user"),
+        "{message} {stderr}"
+    );
+    assert!(!env.config_dir.join("credentials.json").exists());
+}
+
+/// A symbolic link where a lock file goes (dangling, here) is never followed: its target is
+/// not created, and the bridge says what is wrong.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn lock_file_symlink_is_not_followed() {
+    let (_oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Follow);
+    std::fs::create_dir(&env.config_dir).unwrap();
+    let target = env.path("planted");
+    std::os::unix::fs::symlink(&target, env.config_dir.join("store.lock")).unwrap();
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    let _ = bridge.request(0, "initialize", init_params()).await;
+    let (_, stderr) = bridge.finish().await;
+    assert!(
+        !target.exists(),
+        "the lock followed a symbolic link: {stderr}"
+    );
+}
