@@ -148,6 +148,18 @@ pub(crate) fn check_resource(resource: &str, server: &Url) -> Result<String, Aut
     if !endpoint::same_origin(&parsed, server) || parsed.fragment().is_some() {
         return Err(mismatch());
     }
+    // RFC 8707 section 2: a resource indicator names the resource, nothing more. User info
+    // would hand credentials to the authorization server; a query is not part of the name.
+    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.query().is_some() {
+        let mut shown = parsed.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        shown.set_query(None);
+        return Err(AuthError::Discovery(format!(
+            "the protected resource metadata's resource for {} carries user info or a query, which a resource indicator must not (RFC 8707); refusing to authorize",
+            net::excerpt(shown.as_str(), 200)
+        )));
+    }
     let want = parsed.path().trim_end_matches('/');
     let have = server.path().trim_end_matches('/');
     let prefix =
@@ -428,6 +440,9 @@ mod tests {
         assert!(check_resource("https://h.example/api/mcp/extra", &server).is_err());
         assert!(check_resource("https://evil.example/api/mcp", &server).is_err());
         assert!(check_resource("http://h.example/api/mcp", &server).is_err());
+        assert!(check_resource("https://u:p@h.example/api/mcp", &server).is_err());
+        assert!(check_resource("https://u@h.example/api", &server).is_err());
+        assert!(check_resource("https://h.example/api?tenant=x", &server).is_err());
         assert!(check_resource("not a url", &server).is_err());
     }
 

@@ -344,3 +344,32 @@ async fn lock_file_symlink_is_not_followed() {
         "the lock followed a symbolic link: {stderr}"
     );
 }
+
+/// A PRM `resource` with user info or a query is refused (RFC 8707), never passed on to the
+/// authorization server, and the user info never appears in what the user is told.
+#[tokio::test(flavor = "multi_thread")]
+async fn resource_with_user_info_or_query_is_refused() {
+    for shape in ["userinfo", "query"] {
+        let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+        let base = url::Url::parse(&mcp.url()).unwrap();
+        let origin = base.origin().ascii_serialization();
+        let resource = match shape {
+            "userinfo" => origin.replace("://", "://alice:hunter2@") + "/mcp",
+            _ => format!("{origin}/mcp?tenant=other"),
+        };
+        oauth.script(|s| {
+            s.prm_patch.insert("resource".into(), json!(resource));
+        });
+        let env = AuthEnv::new(Browse::Follow);
+        let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", SHORT]);
+        let message = init_err(&mut bridge).await;
+        let (_, stderr) = bridge.finish().await;
+        assert!(message.contains("RFC 8707"), "{shape}: {message}");
+        assert!(
+            !format!("{message}{stderr}").contains("hunter2"),
+            "{shape}: {stderr}"
+        );
+        assert!(env.launches().is_empty(), "{shape}: a browser opened");
+        assert!(oauth.hits("/authorize").is_empty() && oauth.hits("/token").is_empty());
+    }
+}
