@@ -71,6 +71,9 @@ pub(crate) enum AuthError {
     Store(#[from] StoreError),
     #[error("waiting for another mcp-bridge to finish logging in")]
     Lock(#[source] LockError),
+    /// The login or refresh this request waited for (started for another request) failed.
+    #[error(transparent)]
+    Shared(std::sync::Arc<AuthError>),
 }
 
 /// Why an authorization request produced no answer.

@@ -2,8 +2,9 @@
 //! server challenges them (adopt another process's, refresh, log in, step up).
 //!
 //! One flow at a time: within the process an async mutex, across processes the login lock
-//! in the config directory. A caller that waited finds the flow's result in place and
-//! retries with it instead of starting another.
+//! in the config directory. A caller that waited takes the outcome of the flow that ran
+//! meanwhile, success or failure: it retries with the new token, or fails with that flow's
+//! error, instead of starting another (five requests in flight mean one browser, not five).
 
 use super::browser::Launcher;
 use super::challenge::Challenge;
@@ -17,7 +18,7 @@ use crate::secret::Secret;
 use crate::store::{Registration, Store, StoreChoice, Tokens, lock};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -62,6 +63,9 @@ struct FlowState {
     /// The scopes last requested (step-up adds to them).
     requested: Vec<String>,
     step_ups: u32,
+    /// How the last flow (refresh, login, step-up) that failed went wrong, for the requests
+    /// that waited for it.
+    last_failure: Option<Arc<AuthError>>,
 }
 
 /// The OAuth client for one MCP server.
@@ -84,6 +88,9 @@ pub(crate) struct OAuth {
     /// The tokens the last browser login in this process obtained.
     logged_in: RwLock<Option<Tokens>>,
     flow: tokio::sync::Mutex<FlowState>,
+    /// Flows finished (either way); a request that saw it change while it waited for
+    /// `flow` takes that flow's outcome instead of starting another.
+    flows_done: AtomicU64,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -117,6 +124,7 @@ impl OAuth {
             current: RwLock::new(None),
             logged_in: RwLock::new(None),
             flow: tokio::sync::Mutex::new(FlowState::default()),
+            flows_done: AtomicU64::new(0),
         })
     }
 
@@ -196,13 +204,67 @@ impl OAuth {
         challenge: Option<&Challenge>,
         interactive: bool,
     ) -> Result<(), AuthError> {
+        let seen = self.flows_done.load(Ordering::Acquire);
         let mut flow = self.flow.lock().await;
-        if self.bearer() != sent {
-            return Ok(()); // replaced while we waited
+        if let Some(outcome) = self.outcome_since(&flow, seen, &sent) {
+            return outcome;
         }
+        let result = self
+            .renew_locked(&mut flow, sent, challenge, interactive)
+            .await;
+        if !interactive && result.is_err() {
+            // A refresh ahead of expiry that failed settles nothing for a request that met a
+            // 401: that one may still log in.
+            return result;
+        }
+        self.finish_flow(&mut flow, result)
+    }
+
+    /// What a request that waited for the flow mutex makes of the flows that ran meanwhile:
+    /// `None` if none did (this request runs its own), else their outcome: a token other
+    /// than the one it sent, or the last failure (one login for all of them, never one each).
+    fn outcome_since(
+        &self,
+        flow: &FlowState,
+        seen: u64,
+        sent: &Option<Secret>,
+    ) -> Option<Result<(), AuthError>> {
+        let current = self.bearer();
+        if current.is_some() && current != *sent {
+            return Some(Ok(())); // replaced while we waited
+        }
+        if self.flows_done.load(Ordering::Acquire) == seen {
+            return None;
+        }
+        let failure = flow.last_failure.clone()?;
+        Some(Err(AuthError::Shared(failure)))
+    }
+
+    /// Records how a flow ended, for the requests waiting behind it.
+    fn finish_flow(
+        &self,
+        flow: &mut FlowState,
+        result: Result<(), AuthError>,
+    ) -> Result<(), AuthError> {
+        let result = result.map_err(|e| match e {
+            AuthError::Shared(e) => e,
+            e => Arc::new(e),
+        });
+        flow.last_failure = result.as_ref().err().cloned();
+        self.flows_done.fetch_add(1, Ordering::Release);
+        result.map_err(AuthError::Shared)
+    }
+
+    async fn renew_locked(
+        &self,
+        flow: &mut FlowState,
+        sent: Option<Secret>,
+        challenge: Option<&Challenge>,
+        interactive: bool,
+    ) -> Result<(), AuthError> {
         let _lock = self.lock().await?;
         if interactive && self.fresh_login.swap(false, Ordering::Relaxed) {
-            return self.login_locked(&mut flow, challenge, None).await;
+            return self.login_locked(flow, challenge, None).await;
         }
         // Another process may have logged in or refreshed while we waited for the lock.
         if let Some(stored) = self.load_stored().await?
@@ -221,11 +283,11 @@ impl OAuth {
             .expect("token lock is never poisoned")
             .clone();
         let current = match current {
-            Some(tokens) if interactive => self.check_issuer(&mut flow, challenge, tokens).await,
+            Some(tokens) if interactive => self.check_issuer(flow, challenge, tokens).await,
             other => other,
         };
         if let Some(tokens) = current.filter(|t| t.refresh_token.is_some()) {
-            match self.refresh(&mut flow, &tokens).await {
+            match self.refresh(flow, &tokens).await {
                 Ok(()) => return Ok(()),
                 Err(AuthError::InvalidGrant(e)) => {
                     tracing::info!("the refresh token was rejected ({e}); logging in again");
@@ -237,7 +299,7 @@ impl OAuth {
         if !interactive {
             return Err(AuthError::NoRefreshToken);
         }
-        self.login_locked(&mut flow, challenge, None).await
+        self.login_locked(flow, challenge, None).await
     }
 
     /// After a 401: the tokens, unless the server's metadata now names another authorization
@@ -275,10 +337,20 @@ impl OAuth {
     /// 403 `insufficient_scope`: log in again with the union of the scopes asked so far and
     /// the ones challenged, a bounded number of times.
     async fn step_up(&self, challenge: &Challenge, sent: Option<Secret>) -> Result<(), AuthError> {
+        let seen = self.flows_done.load(Ordering::Acquire);
         let mut flow = self.flow.lock().await;
-        if self.bearer() != sent {
-            return Ok(());
+        if let Some(outcome) = self.outcome_since(&flow, seen, &sent) {
+            return outcome;
         }
+        let result = self.step_up_locked(&mut flow, challenge).await;
+        self.finish_flow(&mut flow, result)
+    }
+
+    async fn step_up_locked(
+        &self,
+        flow: &mut FlowState,
+        challenge: &Challenge,
+    ) -> Result<(), AuthError> {
         let mut scopes = flow.requested.clone();
         if scopes.is_empty()
             && let Some(t) = self
@@ -309,8 +381,7 @@ impl OAuth {
         }
         tracing::info!(scopes = %scopes.join(" "), "the server needs more scope; authorizing again");
         let _lock = self.lock().await?;
-        self.login_locked(&mut flow, Some(challenge), Some(scopes))
-            .await
+        self.login_locked(flow, Some(challenge), Some(scopes)).await
     }
 
     /// Discovery, client identity, browser, token; the caller holds both locks.

@@ -478,3 +478,39 @@ async fn huge_expires_in_is_clamped() {
         std::fs::read_to_string(env.config_dir.join("credentials.json")).unwrap_or_default();
     assert!(!stored.contains("18446744073709551615"), "{stored}");
 }
+
+/// Requests in flight when every token stops working wait for one login, and take its
+/// outcome: here the user refuses it, so each gets an error, and the browser opened once
+/// (not once per request).
+#[tokio::test(flavor = "multi_thread")]
+async fn one_login_for_every_request_waiting_on_it() {
+    let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "10"]);
+    init_ok(&mut bridge).await;
+    // The handshake's notification is delivered before this answer comes.
+    let pong = bridge.request(99, "ping", json!({})).await;
+    assert!(pong["result"].is_object(), "{pong}");
+    assert_eq!(env.launches().len(), 1);
+    oauth.invalidate_all();
+    oauth.script(|s| {
+        s.authorize_error = Some("access_denied".into());
+        s.authorize_delay = Duration::from_millis(800);
+    });
+    for i in 1..=5 {
+        bridge
+            .send(json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":echo_params("x")}))
+            .await;
+    }
+    for _ in 1..=5 {
+        let answer = bridge.recv().await;
+        assert!(answer["error"]["message"].is_string(), "{answer}");
+    }
+    let (_, stderr) = bridge.finish().await;
+    assert_eq!(
+        env.launches().len(),
+        2,
+        "one login for all five requests: {stderr}"
+    );
+    assert_eq!(oauth.hits("/authorize").len(), 2);
+}

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, Method};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 mod endpoints;
@@ -98,6 +98,8 @@ pub struct Script {
     pub reject_clients: bool,
     /// Appended to every access token issued (a broken or hostile server: a CRLF, say).
     pub token_suffix: String,
+    /// How long /authorize takes to answer (a user taking their time).
+    pub authorize_delay: Duration,
 }
 
 impl Default for Script {
@@ -124,6 +126,7 @@ impl Default for Script {
             always_401: false,
             reject_clients: false,
             token_suffix: String::new(),
+            authorize_delay: Duration::ZERO,
         }
     }
 }

@@ -54,6 +54,10 @@ async fn handle(
         body,
         outcome: String::new(),
     };
+    let delay = state.script.lock().unwrap().authorize_delay;
+    if path.ends_with("/authorize") && !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let (resp, outcome) = dispatch(&state, side, &seen);
     seen.outcome = outcome;
     record(&state, seen);
