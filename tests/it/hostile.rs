@@ -196,3 +196,50 @@ async fn localhost_names_never_leave_the_machine() {
         Some("Bearer sekrit-localhost-token")
     );
 }
+
+/// A host that stops reading stdout cannot keep the bridge alive: with 200 answers of 200 kB
+/// waiting behind a full pipe, SIGTERM (and, separately, stdin EOF) still ends the process
+/// within the shutdown bounds (the drain, then the final answers).
+#[tokio::test]
+async fn shutdown_is_bounded_when_the_host_stops_reading() {
+    use crate::support::mock::{Config, MockMcp};
+    for how in ["SIGTERM", "EOF"] {
+        let server = MockMcp::start(Config::default()).await;
+        let mut bridge = Bridge::start(&[&server.url(), "--max-message-size", "4000000"]);
+        bridge.initialize().await;
+        for id in 1..=200 {
+            bridge
+                .send(json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+                    "params":{"name":"big","arguments":{"bytes":200_000}}}))
+                .await;
+        }
+        // Let the answers pile up behind a full pipe.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let started = std::time::Instant::now();
+        match how {
+            "SIGTERM" => bridge.signal("TERM"),
+            _ => bridge.close_stdin(),
+        }
+        let exited =
+            tokio::time::timeout(std::time::Duration::from_secs(12), bridge.child.wait()).await;
+        if exited.is_err() {
+            let _ = bridge.child.start_kill();
+            bridge.close_stdout();
+            let (_, stderr) = bridge.finish().await;
+            let tail: Vec<&str> = stderr
+                .lines()
+                .filter(|l| {
+                    !l.contains("TRACE")
+                        && !l.contains("pooling")
+                        && !l.contains("POST")
+                        && !l.contains("connect")
+                })
+                .collect();
+            panic!(
+                "{how}: still running after {:?} ({} bytes of stderr): {tail:#?}",
+                started.elapsed(),
+                stderr.len()
+            );
+        }
+    }
+}
