@@ -14,7 +14,7 @@
 use super::{Error, shapes};
 use crate::jsonrpc::{Id, Kind, Message};
 use crate::mcp::{MODERN_VERSION, MRTR_METHODS};
-use crate::transport::{self, Inbound, Inbox, Legacy};
+use crate::transport::{self, Inbound, Inbox, Legacy, Replier};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -60,7 +60,7 @@ impl ModernHost {
             return Ok(None);
         };
         // The server's mid-call questions become "input required" answers for this host.
-        broker.activate();
+        broker.activate(legacy.replier());
         legacy
             .send(Message::notification("notifications/initialized", None))
             .await?;
@@ -126,10 +126,18 @@ impl ModernHost {
 
 /// Parks server requests and maps retries back to the calls they continue. Idle (passing
 /// everything through) until [`Broker::activate`].
+/// Most server questions waiting for the host's answers during one call. A host answers
+/// them by retrying the call; a server that asks more before it does is refused.
+const MAX_PARKED_PER_CALL: usize = 16;
+/// Most server questions waiting for the host's answers in all.
+const MAX_PARKED: usize = 256;
+
 #[derive(Default)]
 pub(super) struct Broker {
     active: AtomicBool,
     state: Mutex<State>,
+    /// Answers the server's questions the broker refuses (over the bounds).
+    replier: std::sync::OnceLock<Replier>,
 }
 
 #[derive(Default)]
@@ -149,6 +157,16 @@ struct Parked {
     questions: Vec<(String, Id)>,
 }
 
+/// What became of a server request.
+enum Parking {
+    /// Parked: the call's `input_required` answer, for the host.
+    Parked(Message),
+    /// Not asked during a call the broker tracks: the request itself, for the host.
+    NotACall(Message),
+    /// Over the bounds: the error for the server.
+    Refused(Message),
+}
+
 /// What to do with a host request.
 pub(super) enum Retry {
     /// Not a retry the broker knows: forward it.
@@ -163,8 +181,12 @@ impl Broker {
         self.state.lock().expect("broker lock is never poisoned")
     }
 
-    /// From now on, the server's questions during calls are parked.
-    pub(super) fn activate(&self) {
+    /// From now on, the server's questions during calls are parked; `replier` refuses the
+    /// ones over the bounds.
+    pub(super) fn activate(&self, replier: Option<Replier>) {
+        if let Some(replier) = replier {
+            let _ = self.replier.set(replier);
+        }
         self.active.store(true, Ordering::Relaxed);
     }
 
@@ -182,10 +204,18 @@ impl Broker {
         }
         let Inbound { msg, during } = item;
         match msg.kind() {
-            // Parked: the call's input_required answer; not parked: the request itself.
-            Kind::Request => Some(match self.park(msg, during.as_ref()) {
-                Ok(for_host) | Err(for_host) => for_host,
-            }),
+            // Parked: the call's input_required answer; not parked: the request itself;
+            // over the bounds: refused to the server, nothing for the host.
+            Kind::Request => match self.park(msg, during.as_ref()) {
+                Parking::Parked(for_host) | Parking::NotACall(for_host) => Some(for_host),
+                Parking::Refused(refusal) => {
+                    match self.replier.get() {
+                        Some(replier) => replier.send(refusal),
+                        None => tracing::debug!("no way to refuse a server request; dropped"),
+                    }
+                    None
+                }
+            },
             Kind::Result | Kind::Error => {
                 let Some(id) = msg.id() else { return Some(msg) };
                 let mut state = self.lock();
@@ -207,16 +237,30 @@ impl Broker {
     /// A request the server sent during `during` (or, from the GET stream, during the only
     /// call in flight). Returns the `input_required` answer for the host, or the request
     /// back when it belongs to no call the broker tracks.
-    fn park(&self, request: Message, during: Option<&Id>) -> Result<Message, Message> {
+    fn park(&self, request: Message, during: Option<&Id>) -> Parking {
         let mut state = self.lock();
         let call = match during {
             Some(id) if state.calls.contains_key(id) => id.clone(),
             None if state.calls.len() == 1 => state.calls.keys().next().expect("one call").clone(),
-            _ => return Err(request),
+            _ => return Parking::NotACall(request),
         };
         let (Some(server_id), Some(method)) = (request.id().cloned(), request.method()) else {
-            return Err(request);
+            return Parking::NotACall(request);
         };
+        let for_call = state.parked.values().filter(|p| p.call == call).count();
+        if for_call >= MAX_PARKED_PER_CALL || state.parked.len() >= MAX_PARKED {
+            tracing::warn!(
+                method,
+                "the server asked more questions than the host has answered; refusing this one"
+            );
+            return Parking::Refused(Message::error(
+                &server_id,
+                crate::jsonrpc::BRIDGE_ERROR,
+                &format!(
+                    "too many questions waiting for the client's answers (at most {MAX_PARKED_PER_CALL} per call and {MAX_PARKED} in all)"
+                ),
+            ));
+        }
         state.next += 1;
         let token = format!("mcp-bridge-input-{}", state.next);
         let result = shapes::input_request_result(method, request.params(), &token);
@@ -228,7 +272,7 @@ impl Broker {
             },
         );
         let host_id = state.calls.get(&call).expect("tracked above").clone();
-        Ok(Message::success(&host_id, &result))
+        Parking::Parked(Message::success(&host_id, &result))
     }
 
     /// Recognizes a host retry by its `requestState` and turns its `inputResponses` into
@@ -276,7 +320,7 @@ mod tests {
     #[test]
     fn parks_and_resumes() {
         let broker = Broker::default();
-        broker.activate();
+        broker.activate(None);
         let call = msg(r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"t"}}"#);
         let call_id = call.id().unwrap().clone();
         broker.track(&call_id);
@@ -319,9 +363,9 @@ mod tests {
             broker.inbound(inbound(ask.clone(), None)).unwrap().kind(),
             Kind::Request
         );
-        broker.activate();
+        broker.activate(None);
         let lone = Broker::default();
-        lone.activate();
+        lone.activate(None);
         assert_eq!(
             lone.inbound(inbound(ask, None)).unwrap().kind(),
             Kind::Request
@@ -330,5 +374,41 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"requestState":"nope"}}"#,
         );
         assert!(matches!(broker.resume(other), Retry::Forward(_)));
+    }
+
+    /// A server that keeps asking during one call (or across calls) gets errors past the
+    /// bounds, and the broker holds no more than the bounds.
+    #[test]
+    fn questions_are_bounded() {
+        let broker = Broker::default();
+        broker.activate(None);
+        let call = msg(r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"t"}}"#);
+        let call_id = call.id().unwrap().clone();
+        broker.track(&call_id);
+        let mut for_host = 0;
+        for i in 0..10_000 {
+            let ask = msg(&format!(
+                r#"{{"jsonrpc":"2.0","id":"s{i}","method":"elicitation/create","params":{{"message":"?"}}}}"#
+            ));
+            if broker.inbound(inbound(ask, Some(&call_id))).is_some() {
+                for_host += 1;
+            }
+        }
+        assert_eq!(for_host, MAX_PARKED_PER_CALL);
+        assert_eq!(broker.lock().parked.len(), MAX_PARKED_PER_CALL);
+        for c in 100..400 {
+            let id = msg(&format!(
+                r#"{{"jsonrpc":"2.0","id":{c},"method":"tools/call"}}"#
+            ))
+            .id()
+            .unwrap()
+            .clone();
+            broker.track(&id);
+            let ask = msg(&format!(
+                r#"{{"jsonrpc":"2.0","id":"t{c}","method":"elicitation/create","params":{{}}}}"#
+            ));
+            broker.inbound(inbound(ask, Some(&id)));
+        }
+        assert_eq!(broker.lock().parked.len(), MAX_PARKED);
     }
 }

@@ -52,9 +52,25 @@ impl Connection {
 }
 
 /// Which transport is in use.
+#[derive(Clone)]
 enum Active {
     Streamable(Arc<Streamable>),
     Sse(Arc<LegacySse>),
+}
+
+/// A handle that sends the server answers to its own requests, in the background, on the
+/// transport in use (for replies the bridge makes without the host).
+#[derive(Clone)]
+pub(crate) struct Replier(Active);
+
+impl Replier {
+    /// Sends `msg` (a response) to the server; failures are logged.
+    pub(crate) fn send(&self, msg: Message) {
+        match &self.0 {
+            Active::Streamable(s) => s.send(msg),
+            Active::Sse(s) => s.send(msg),
+        }
+    }
 }
 
 /// An `initialize`-era connection to the server.
@@ -194,6 +210,11 @@ impl Legacy {
         if let Some(Active::Streamable(s)) = &self.active {
             s.delete_session().await;
         }
+    }
+
+    /// A handle for answering the server's requests from elsewhere, once connected.
+    pub(crate) fn replier(&self) -> Option<Replier> {
+        self.active.clone().map(Replier)
     }
 
     /// Resolves when the connection has failed for good.

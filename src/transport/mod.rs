@@ -21,7 +21,7 @@ mod streamable;
 pub(crate) use events::Cursor;
 pub(crate) use http::Http;
 pub(crate) use inbox::{Inbound, Inbox};
-pub(crate) use legacy::Legacy;
+pub(crate) use legacy::{Legacy, Replier};
 pub(crate) use modern::Modern;
 
 use crate::auth::SendError;

@@ -299,3 +299,57 @@ async fn server_questions_become_input_required() {
     );
     bridge.finish().await;
 }
+
+/// A server that floods one call with questions (5,000 elicitations before the host could
+/// answer one) gets an error for each one past the bound; the host sees one
+/// `input_required`, and the bridge goes on answering.
+#[tokio::test]
+async fn a_flood_of_server_questions_is_bounded() {
+    let server = MockMcp::start(LegacyConfig {
+        answer: crate::support::mock::Answer::Sse,
+        ..LegacyConfig::default()
+    })
+    .await;
+    let mut bridge = Bridge::start(&[&server.url()]);
+    bridge
+        .send(modern_request(1, "server/discover", json!({})))
+        .await;
+    bridge.recv_answer(json!(1)).await;
+    let count = 5_000;
+    bridge
+        .send(modern_request(
+            2,
+            "tools/call",
+            json!({"name": "flood", "arguments": {"count": count}}),
+        ))
+        .await;
+    let (answer, _) = bridge.recv_answer(json!(2)).await;
+    assert_eq!(answer["result"]["resultType"], "input_required", "{answer}");
+    // Every question past the bound is refused to the server.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let refused = loop {
+        let refused: Vec<_> = server
+            .unclaimed()
+            .into_iter()
+            .filter(|a| a["error"]["code"] == -32000)
+            .collect();
+        if refused.len() >= count - 16 || std::time::Instant::now() > deadline {
+            break refused;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(refused.len(), count - 16);
+    assert!(
+        refused[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many questions")
+    );
+    bridge.send(modern_request(3, "ping", json!({}))).await;
+    let (pong, _) = bridge.recv_answer(json!(3)).await;
+    assert!(
+        pong.get("result").is_some() || pong.get("error").is_some(),
+        "{pong}"
+    );
+    bridge.finish().await;
+}

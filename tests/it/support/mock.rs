@@ -114,6 +114,8 @@ struct Inner {
     resumable: HashMap<String, Value>,
     /// Server-to-host requests waiting for the host's answer, by id.
     waiting: HashMap<String, oneshot::Sender<Value>>,
+    /// The host's answers to server requests nobody waits for (a flood's), in order.
+    unclaimed: Vec<Value>,
     /// Legacy: the event stream of each session.
     legacy_streams: HashMap<String, SseTx>,
     legacy_posts: usize,
@@ -186,6 +188,11 @@ impl MockMcp {
     /// Every request so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.inner.lock().unwrap().requests.clone()
+    }
+
+    /// The answers to server requests no tool waited for.
+    pub fn unclaimed(&self) -> Vec<Value> {
+        self.state.inner.lock().unwrap().unclaimed.clone()
     }
 
     /// Requests whose JSON-RPC method is `method`.
@@ -385,8 +392,12 @@ async fn post_mcp(
     if method.is_empty() {
         // The host's answer to one of our requests.
         let key = id.to_string();
-        if let Some(tx) = state.inner.lock().unwrap().waiting.remove(&key) {
-            let _ = tx.send(body.clone());
+        let mut inner = state.inner.lock().unwrap();
+        match inner.waiting.remove(&key) {
+            Some(tx) => {
+                let _ = tx.send(body.clone());
+            }
+            None => inner.unclaimed.push(body.clone()),
         }
         return StatusCode::ACCEPTED.into_response();
     }
@@ -482,6 +493,21 @@ async fn call_tool(state: Arc<Shared>, id: Value, params: &Value) -> Response {
                 .await
                 .unwrap();
             drop(tx);
+            sse_response(rx, &[])
+        }
+        "flood" => {
+            // Asks `count` questions mid-call without waiting for any answer, then answers.
+            let count = args["count"].as_u64().unwrap_or(1000);
+            let (tx, rx) = mpsc::channel(64);
+            tokio::spawn(async move {
+                for i in 0..count {
+                    let ask = json!({"jsonrpc":"2.0","id":format!("flood-{i}"),"method":"elicitation/create","params":{"message":"again?","requestedSchema":{"type":"object"}}});
+                    if tx.send(event(None, &ask)).await.is_err() {
+                        return;
+                    }
+                }
+                tx.send(event(None, &text(&id, "flooded"))).await.ok();
+            });
             sse_response(rx, &[])
         }
         "elicit" => {
