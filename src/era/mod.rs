@@ -181,8 +181,13 @@ impl Era {
             return self.pass_through(first).await;
         }
         let is_initialize = first.method() == Some("initialize") && first.kind() == Kind::Request;
+        let modern_host = shapes::modern_version_of(&first).is_some();
+        // The memory is a hint for an initialize-era host only: a 2026-07-28 host needs the
+        // probe's answer whatever the server spoke last time (it may have moved on).
         let remembered = match &self.memory {
-            Some(memory) if self.protocol == Protocol::Auto => memory.known_legacy().await,
+            Some(memory) if self.protocol == Protocol::Auto && !modern_host => {
+                memory.known_legacy().await
+            }
             _ => false,
         };
         if remembered {
@@ -203,7 +208,6 @@ impl Era {
             self.state = State::Undecided;
         }
         let host = is_initialize.then(|| shapes::HostIdentity::from_initialize(&first));
-        let modern_host = shapes::modern_version_of(&first).is_some();
         let meta = match (&host, modern_host) {
             (Some(host), _) => host.meta(MODERN_VERSION),
             (None, true) => shapes::meta_of(&first),

@@ -305,3 +305,61 @@ async fn version_rejection_is_retried_once() {
     }
     bridge.finish().await;
 }
+
+/// The era memory is a hint for initialize-era hosts only: a 2026-07-28 host's first message
+/// on a server remembered as initialize-era is still probed, so a server that moved on to
+/// 2026-07-28 answers it (and the memory is corrected).
+#[tokio::test]
+async fn era_cache_never_skips_the_probe_for_a_modern_host() {
+    let config = tempfile::tempdir().expect("temp dir");
+    let dir = config.path().to_owned();
+    let start = |url: &str| {
+        let dir = dir.clone();
+        Bridge::start_with(&[url], move |cmd| {
+            cmd.env("MCP_BRIDGE_CONFIG_DIR", &dir);
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let legacy = MockMcp::start_on(listener, LegacyConfig::default());
+    let url = legacy.url();
+    let mut first = start(&url);
+    init_and_echo(&mut first).await;
+    first.finish().await;
+    drop(legacy);
+
+    let mut listener = None;
+    for _ in 0..200 {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                listener = Some(l);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
+        }
+    }
+    let modern = ModernMock::start_on(
+        listener.expect("the address is free again"),
+        Config::default(),
+    );
+    let mut second = start(&url);
+    second
+        .send(super::modern_request(1, "server/discover", json!({})))
+        .await;
+    let (discovered, _) = second.recv_answer(json!(1)).await;
+    assert!(discovered["result"].is_object(), "{discovered}");
+    assert_eq!(
+        modern.methods().first().map(String::as_str),
+        Some("server/discover")
+    );
+    second.finish().await;
+    let eras: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("eras.json")).unwrap()).unwrap();
+    assert!(
+        eras.as_object()
+            .unwrap()
+            .values()
+            .all(|e| e["era"] == "modern"),
+        "{eras}"
+    );
+}
