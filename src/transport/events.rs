@@ -31,8 +31,12 @@ pub(crate) use eventsource_stream::Event;
 
 /// Delay before reconnecting when the server gave no `retry:` hint.
 pub(crate) const DEFAULT_RETRY: Duration = Duration::from_secs(1);
-/// Longest delay between reconnect attempts after repeated failures.
-pub(crate) const MAX_RETRY: Duration = Duration::from_secs(30);
+/// The range a server's `retry:` hint is clamped to: no reconnect storm from `retry: 0`, no
+/// request left waiting for hours by `retry: 1000000000000`.
+pub(crate) const MIN_RETRY: Duration = Duration::from_millis(100);
+pub(crate) const MAX_RETRY_HINT: Duration = Duration::from_secs(60);
+/// Longest delay that repeated failures grow the wait to (a longer hint still applies).
+pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
 /// An event grew past the size limit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -277,20 +281,52 @@ impl Default for Cursor {
 
 impl Cursor {
     /// Records an event's id (the stream's last event id, which an empty `id:` clears) and
-    /// retry hint.
+    /// retry hint (clamped). An id that could not be sent back as a `Last-Event-ID` header
+    /// (a control byte, say) is ignored, as the specification ignores one with a NUL. Only a
+    /// message resets the failure count: a stream of empty events is no progress.
     pub(crate) fn note(&mut self, event: &Event) {
-        self.last_event_id = Some(event.id.clone()).filter(|id| !id.is_empty());
-        if let Some(retry) = event.retry {
-            self.retry = retry;
+        if event.id.is_empty() {
+            self.last_event_id = None;
+        } else if usable_event_id(&event.id) {
+            self.last_event_id = Some(event.id.clone());
+        } else {
+            tracing::debug!("ignoring an event id that cannot be sent back");
         }
-        self.failures = 0;
+        if let Some(retry) = event.retry {
+            self.retry = retry.clamp(MIN_RETRY, MAX_RETRY_HINT);
+        }
+        if is_message(event) {
+            self.failures = 0;
+        }
     }
 
-    /// The wait before the next attempt: the server's hint, doubled for each failure in a row.
+    /// The wait before the next attempt: the server's hint, doubled for each failure in a row
+    /// up to [`BACKOFF_CAP`] (or the hint, if longer). The growth beyond the hint is cut by up
+    /// to half at random, so that many clients do not come back in step; the hint itself is
+    /// always waited.
     pub(crate) fn delay(&self) -> Duration {
-        let factor = 1u32 << self.failures.min(5);
-        (self.retry * factor).min(MAX_RETRY.max(self.retry))
+        let factor = 1u32 << self.failures.min(6);
+        let full = (self.retry * factor).min(BACKOFF_CAP.max(self.retry));
+        full - (full - self.retry).mul_f64(jitter() * 0.5)
     }
+}
+
+/// Whether an event id can travel back in a `Last-Event-ID` header as it is.
+fn usable_event_id(id: &str) -> bool {
+    id.bytes().all(|b| b == b'\t' || (0x20..=0x7e).contains(&b))
+}
+
+/// A number in [0, 1) that differs from call to call (not for anything secret).
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos().into())
+            .unwrap_or(0),
+    );
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Whether an event carries a message: the default type, with data.

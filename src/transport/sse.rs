@@ -15,6 +15,7 @@ use crate::endpoint;
 use crate::jsonrpc::{Id, Kind, Message};
 use reqwest::header::HeaderValue;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -24,8 +25,9 @@ use url::Url;
 
 /// How long to wait for the `endpoint` event after the stream opens.
 const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a message waits for a connection while the stream is being reopened.
-const SEND_WAIT: Duration = Duration::from_secs(60);
+/// How long a message waits for the stream while it is being reopened (a reconnect it
+/// triggers at once, handshake replay included); past that it fails, as on Streamable HTTP.
+const SEND_WAIT: Duration = Duration::from_secs(5);
 
 pub(super) struct LegacySse {
     conn: Arc<Connection>,
@@ -35,6 +37,12 @@ pub(super) struct LegacySse {
     in_flight: Mutex<HashSet<Id>>,
     /// Cancelled when the transport cannot go on; `fatal` says why.
     dead: CancellationToken,
+    /// Woken by a message that found the stream down: reconnect now, not after the backoff.
+    wake: tokio::sync::Notify,
+    /// Woken when the server answered a POST with 404: the stream's session is gone.
+    reopen: tokio::sync::Notify,
+    /// Streams opened so far (the first one is 0).
+    opened: AtomicU64,
     fatal: Mutex<Option<Error>>,
     tasks: TaskTracker,
 }
@@ -49,6 +57,9 @@ impl LegacySse {
             endpoint: watch::Sender::new(Some(url)),
             in_flight: Mutex::new(HashSet::new()),
             dead: CancellationToken::new(),
+            wake: tokio::sync::Notify::new(),
+            reopen: tokio::sync::Notify::new(),
+            opened: AtomicU64::new(0),
             fatal: Mutex::new(None),
             tasks: TaskTracker::new(),
         });
@@ -82,36 +93,69 @@ impl LegacySse {
 
     async fn post(&self, msg: Message) {
         let request_id = msg.id().filter(|_| msg.kind() == Kind::Request).cloned();
-        let url = match self.wait_endpoint().await {
-            Ok(url) => url,
-            Err(e) => {
-                if let Some(id) = &request_id {
-                    self.conn.inbox.fail(id, &e).await;
+        let mut retried = false;
+        loop {
+            let url = match self.wait_endpoint().await {
+                Ok(url) => url,
+                Err(e) => {
+                    if let Some(id) = &request_id {
+                        self.conn.inbox.fail(id, &e).await;
+                    }
+                    return;
                 }
-                return;
+            };
+            let opened = self.opened.load(Ordering::Acquire);
+            if let Some(id) = &request_id {
+                self.in_flight
+                    .lock()
+                    .expect("in-flight lock is never poisoned")
+                    .insert(id.clone());
             }
-        };
-        if let Some(id) = &request_id {
-            self.in_flight
-                .lock()
-                .expect("in-flight lock is never poisoned")
-                .insert(id.clone());
-        }
-        if let Err(e) = self.post_to(&url, &msg).await {
+            let Err(e) = self.post_to(&url, &msg).await else {
+                return;
+            };
+            let was_waiting = request_id.as_ref().is_some_and(|id| {
+                self.in_flight
+                    .lock()
+                    .expect("in-flight lock is never poisoned")
+                    .remove(id)
+            });
+            // The server forgot the session (it restarted, say) while the old stream still
+            // looks open: open a new one, and send this message once more there.
+            if matches!(e, Error::Status { status: 404, .. }) && !retried {
+                retried = true;
+                tracing::info!(
+                    "the server no longer knows this session (HTTP 404); opening a new event stream"
+                );
+                if self.opened.load(Ordering::Acquire) == opened {
+                    self.reopen.notify_one();
+                    self.wake.notify_one();
+                }
+                if self.wait_reopened(opened).await {
+                    continue;
+                }
+            }
             let Some(id) = &request_id else {
                 return tracing::warn!(
                     method = msg.method(),
                     "could not deliver a message to the server: {e}"
                 );
             };
-            let was_waiting = self
-                .in_flight
-                .lock()
-                .expect("in-flight lock is never poisoned")
-                .remove(id);
             if was_waiting {
                 self.conn.inbox.fail(id, &e).await;
             }
+            return;
+        }
+    }
+
+    /// Waits (within [`SEND_WAIT`]) for a stream opened after the `opened`-th one.
+    async fn wait_reopened(&self, opened: u64) -> bool {
+        let mut rx = self.endpoint.subscribe();
+        let wait = rx.wait_for(|e| e.is_some() && self.opened.load(Ordering::Acquire) != opened);
+        tokio::select! {
+            biased;
+            _ = self.dead.cancelled() => false,
+            r = tokio::time::timeout(SEND_WAIT, wait) => matches!(r, Ok(Ok(_))),
         }
     }
 
@@ -131,6 +175,10 @@ impl LegacySse {
 
     async fn wait_endpoint(&self) -> Result<Url, Error> {
         let mut rx = self.endpoint.subscribe();
+        if rx.borrow().is_none() {
+            // The stream is down: a message from the host is a reason to try again now.
+            self.wake.notify_one();
+        }
         let wait = rx.wait_for(Option::is_some);
         tokio::select! {
             biased;
@@ -163,10 +211,14 @@ impl LegacySse {
             self.endpoint.send_replace(None);
             self.fail_in_flight(|| Error::StreamLost(cause.clone()))
                 .await;
+            // A stream that ends is a failure until a message shows otherwise: a server that
+            // accepts and drops streams at once is paced like one that refuses them.
+            cursor.failures += 1;
             loop {
                 tokio::select! {
                     biased;
                     _ = self.conn.stop.cancelled() => return,
+                    _ = self.wake.notified() => tracing::debug!("reconnecting at once for a message"),
                     _ = tokio::time::sleep(cursor.delay()) => {}
                 }
                 match open(&self.conn, &mut cursor).await {
@@ -174,6 +226,7 @@ impl LegacySse {
                         events = new_events;
                         match self.replay_handshake(&url, &mut events, &mut cursor).await {
                             Ok(()) => {
+                                self.opened.fetch_add(1, Ordering::AcqRel);
                                 self.endpoint.send_replace(Some(url));
                                 tracing::info!("event stream reopened");
                                 break;
@@ -195,6 +248,7 @@ impl LegacySse {
             let event = tokio::select! {
                 biased;
                 _ = self.conn.stop.cancelled() => return Ok(()),
+                _ = self.reopen.notified() => return Err(Error::SessionExpired),
                 e = events.next_event() => e?,
             };
             let Some(event) = event else { return Ok(()) };

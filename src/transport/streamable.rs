@@ -472,16 +472,24 @@ impl Streamable {
 
     /// Reads the GET stream and reopens it when it ends, until shutdown or a new session.
     async fn listen(&self, generation: u64, mut cursor: Cursor, mut step: GetStream) {
+        // Attempts in a row that did not open a stream; too many and the GET stream is given up.
+        let mut refused = 0;
         loop {
             match step {
                 GetStream::Stop => return,
-                GetStream::Open(resp) => match self.pump(resp, &mut cursor, None).await {
-                    Ok(_) => tracing::debug!("GET stream ended; reconnecting"),
-                    Err(e) => tracing::debug!("GET stream failed: {e}; reconnecting"),
-                },
+                GetStream::Open(resp) => {
+                    refused = 0;
+                    match self.pump(resp, &mut cursor, None).await {
+                        Ok(_) => tracing::debug!("GET stream ended; reconnecting"),
+                        Err(e) => tracing::debug!("GET stream failed: {e}; reconnecting"),
+                    }
+                    // Paced like a failure unless messages came (they reset the count).
+                    cursor.failures = cursor.failures.saturating_add(1);
+                }
                 GetStream::Retry => {
-                    cursor.failures += 1;
-                    if cursor.failures > MAX_LISTEN_FAILURES {
+                    cursor.failures = cursor.failures.saturating_add(1);
+                    refused += 1;
+                    if refused > MAX_LISTEN_FAILURES {
                         tracing::info!(
                             "giving up on the GET stream; server messages arrive only with answers"
                         );

@@ -243,3 +243,111 @@ async fn shutdown_is_bounded_when_the_host_stops_reading() {
         }
     }
 }
+
+/// A GET stream that says `retry: 0` and closes, again and again, is reopened at a paced rate
+/// (the hint is clamped, an empty event is no progress, the wait grows), not thousands of
+/// times a second.
+#[tokio::test]
+async fn a_get_stream_with_retry_zero_is_paced() {
+    use crate::support::mock::{Config, MockMcp};
+    use axum::http::Method;
+    let server = MockMcp::start(Config {
+        stream_prelude: Some("retry: 0\n\n".into()),
+        stream_close: true,
+        ..Config::default()
+    })
+    .await;
+    let mut bridge = Bridge::start(&[&server.url()]);
+    bridge.initialize().await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let gets = server.http(Method::GET).len();
+    assert!((2..=15).contains(&gets), "{gets} GETs in 3 s");
+    let answer = bridge
+        .request(
+            1,
+            "tools/call",
+            json!({"name":"echo","arguments":{"text":"ok"}}),
+        )
+        .await;
+    assert_eq!(answer["result"]["content"][0]["text"], "ok");
+    bridge.finish().await;
+}
+
+/// HTTP+SSE: a stream that closes right after an event id with a control byte is reopened
+/// at a paced rate, and that id (which no header could carry) is never sent back.
+#[tokio::test]
+async fn sse_reconnects_are_paced_and_unusable_ids_dropped() {
+    use crate::support::mock::{Config, MockMcp};
+    use axum::http::Method;
+    let server = MockMcp::start(Config {
+        legacy_only: true,
+        stream_prelude: Some("id: bad\u{1}id\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"x\"}}\n\n".into()),
+        stream_close: true,
+        ..Config::default()
+    })
+    .await;
+    let mut bridge = Bridge::start(&["--sse", &server.sse_url()]);
+    bridge
+        .send(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+            "protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"h","version":"1"}}}))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let gets = server.http(Method::GET);
+    assert!((1..=15).contains(&gets.len()), "{} GETs in 3 s", gets.len());
+    assert!(
+        gets.iter().all(|g| g.header("last-event-id").is_none()),
+        "an unusable event id was sent back"
+    );
+    let _ = bridge.finish().await;
+}
+
+/// HTTP+SSE with the server down: a call fails within seconds (not a minute), and once the
+/// server is back the next call reconnects at once instead of waiting out the backoff.
+#[tokio::test]
+async fn sse_server_down_then_back() {
+    use crate::support::mock::{Config, MockMcp};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let legacy = || Config {
+        legacy_only: true,
+        ..Config::default()
+    };
+    let server = MockMcp::start_on(listener, legacy());
+    let mut bridge = Bridge::start(&["--sse", &server.sse_url()]);
+    bridge.initialize().await;
+    let echo = |id: i64| json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"echo","arguments":{"text":"back"}}});
+    drop(server);
+    // Long enough for the reconnect backoff to reach its cap.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let asked = std::time::Instant::now();
+    bridge.send(echo(1)).await;
+    let (down, _) = bridge.recv_answer(json!(1)).await;
+    assert!(down["error"].is_object(), "{down}");
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        asked.elapsed()
+    );
+
+    let mut listener = None;
+    for _ in 0..200 {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                listener = Some(l);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
+        }
+    }
+    let _server = MockMcp::start_on(listener.expect("the address is free again"), legacy());
+    let asked = std::time::Instant::now();
+    bridge.send(echo(2)).await;
+    let (answer, _) = bridge.recv_answer(json!(2)).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "back", "{answer}");
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+    bridge.finish().await;
+}

@@ -166,9 +166,11 @@ fn incomplete_last_event_is_dropped() {
     );
 }
 
-/// The server's retry hint is honoured and backs off on failures, within the cap.
+/// The server's retry hint is honoured and backs off on failures, within the cap; jitter cuts
+/// only the growth beyond the hint.
 #[test]
 fn backs_off_from_the_hint() {
+    let within = |d: Duration, full: Duration| d <= full && d >= full / 2;
     let mut c = Cursor::default();
     assert_eq!(c.delay(), DEFAULT_RETRY);
     c.note(&Event {
@@ -176,14 +178,50 @@ fn backs_off_from_the_hint() {
         retry: Some(Duration::from_millis(200)),
         ..Event::default()
     });
-    assert_eq!(
-        (c.delay(), c.last_event_id.as_deref()),
-        (Duration::from_millis(200), Some("5"))
-    );
+    assert_eq!(c.delay(), Duration::from_millis(200));
+    assert_eq!(c.last_event_id.as_deref(), Some("5"));
     c.failures = 2;
-    assert_eq!(c.delay(), Duration::from_millis(800));
+    assert!(within(c.delay(), Duration::from_millis(800)));
     c.failures = 30;
-    assert_eq!(c.delay(), Duration::from_millis(6400));
+    assert!(within(c.delay(), BACKOFF_CAP));
     c.retry = Duration::from_secs(20);
-    assert_eq!(c.delay(), MAX_RETRY);
+    assert_eq!(
+        c.delay(),
+        Duration::from_secs(20),
+        "a longer hint still applies"
+    );
+}
+
+/// Hints are clamped: `retry: 0` cannot make a reconnect storm, a huge one cannot park a
+/// request for hours.
+#[test]
+fn retry_hints_are_clamped() {
+    let mut c = Cursor::default();
+    for (hint, want) in [
+        (Duration::ZERO, MIN_RETRY),
+        (Duration::from_millis(1), MIN_RETRY),
+        (Duration::from_secs(1_000_000_000_000), MAX_RETRY_HINT),
+    ] {
+        c.note(&Event {
+            retry: Some(hint),
+            ..Event::default()
+        });
+        assert_eq!(c.retry, want);
+    }
+}
+
+/// Only a message resets the failure count (empty events are no progress), and an id that
+/// could not be sent back is ignored, keeping the last usable one.
+#[test]
+fn empty_events_and_unusable_ids() {
+    let mut c = Cursor {
+        failures: 4,
+        ..Cursor::default()
+    };
+    c.note(&ev("message", "", "7"));
+    assert_eq!((c.failures, c.last_event_id.as_deref()), (4, Some("7")));
+    c.note(&ev("message", "", "bad\u{1}id"));
+    assert_eq!(c.last_event_id.as_deref(), Some("7"), "unusable id ignored");
+    c.note(&ev("message", "{}", "8"));
+    assert_eq!((c.failures, c.last_event_id.as_deref()), (0, Some("8")));
 }

@@ -41,6 +41,11 @@ pub struct Config {
     pub legacy_drop_after: Option<usize>,
     /// Never answer `initialize` (the POST hangs).
     pub hang_initialize: bool,
+    /// Raw event-stream text every GET stream starts with (after the endpoint event on
+    /// HTTP+SSE): a `retry:` hint, an odd event id.
+    pub stream_prelude: Option<String>,
+    /// Close every GET stream right after its prelude.
+    pub stream_close: bool,
     /// Decides about every request before anything else (an OAuth resource server, say):
     /// `Some(response)` answers with it instead.
     pub gate: Option<Gate>,
@@ -62,6 +67,8 @@ impl Default for Config {
             legacy_endpoint_override: None,
             legacy_drop_after: None,
             hang_initialize: false,
+            stream_prelude: None,
+            stream_close: false,
             gate: None,
             fallback: None,
             unknown_session_400: false,
@@ -575,7 +582,12 @@ async fn get_mcp(State(state): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
         if !inner.sessions.contains(&session) {
             return StatusCode::NOT_FOUND.into_response();
         }
-        inner.get_streams.push(tx);
+        if let Some(prelude) = &state.config.stream_prelude {
+            let _ = tx.try_send(Bytes::from(prelude.clone()));
+        }
+        if !state.config.stream_close {
+            inner.get_streams.push(tx);
+        }
     }
     sse_response(rx, &[])
 }
@@ -632,6 +644,13 @@ async fn get_legacy(State(state): State<Arc<Shared>>, uri: Uri, headers: HeaderM
         "event: endpoint\ndata: {endpoint}\n\n"
     )))
     .unwrap();
+    if let Some(prelude) = &state.config.stream_prelude {
+        tx.try_send(Bytes::from(prelude.clone())).unwrap();
+    }
+    if state.config.stream_close {
+        state.inner.lock().unwrap().legacy_streams.remove(&sid);
+        drop(tx);
+    }
     sse_response(rx, &[])
 }
 
