@@ -43,6 +43,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             [CompletionResult]::new('--streamable-http', '--streamable-http', [CompletionResultType]::ParameterName, 'Connect over Streamable HTTP to this URL (supergateway''s `--streamableHttp`)')
             [CompletionResult]::new('--ignore-tool', '--ignore-tool', [CompletionResultType]::ParameterName, 'Hide tools whose names match PATTERN from the host (`*` matches any run of characters)')
             [CompletionResult]::new('--max-message-size', '--max-message-size', [CompletionResultType]::ParameterName, 'Largest single message accepted from the host or the server, in bytes')
+            [CompletionResult]::new('--max-in-flight', '--max-in-flight', [CompletionResultType]::ParameterName, 'Most requests from the host waiting for their answers at once; past it, stdin is not read until an answer arrives (nothing is dropped)')
+            [CompletionResult]::new('--max-bytes-in-flight', '--max-bytes-in-flight', [CompletionResultType]::ParameterName, 'Most bytes of host requests waiting for their answers at once (a single larger request still goes, alone); past it, stdin waits as with --max-in-flight')
             [CompletionResult]::new('--output-transport', '--output-transport', [CompletionResultType]::ParameterName, 'Accepted for supergateway compatibility; only `stdio` is supported')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Set the log level outright (supergateway''s `--logLevel`)')
             [CompletionResult]::new('--allow-http', '--allow-http', [CompletionResultType]::ParameterName, 'Allow plain http:// to a host other than this machine')

@@ -53,7 +53,7 @@ _mcp__bridge() {
 
     case "${cmd}" in
         mcp__bridge)
-            opts="-H -v -q -h -V --transport --protocol --header --header-file --bearer --allow-http --ca-cert --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status completions help"
+            opts="-H -v -q -h -V --transport --protocol --header --header-file --bearer --allow-http --ca-cert --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --max-in-flight --max-bytes-in-flight --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -166,6 +166,14 @@ _mcp__bridge() {
                     return 0
                     ;;
                 --max-message-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-in-flight)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-bytes-in-flight)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcp_bridge_global_optspecs
-    string join \n transport= protocol= H/header= header-file= bearer= allow-http ca-cert= client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= callback-port= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+    string join \n transport= protocol= H/header= header-file= bearer= allow-http ca-cert= client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= callback-port= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
 end
 
 function __fish_mcp_bridge_needs_command
@@ -54,6 +54,8 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l sse -d 'Connect o
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l streamable-http -d 'Connect over Streamable HTTP to this URL (supergateway\'s `--streamableHttp`)' -r -f
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l ignore-tool -d 'Hide tools whose names match PATTERN from the host (`*` matches any run of characters)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l max-message-size -d 'Largest single message accepted from the host or the server, in bytes' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l max-in-flight -d 'Most requests from the host waiting for their answers at once; past it, stdin is not read until an answer arrives (nothing is dropped)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l max-bytes-in-flight -d 'Most bytes of host requests waiting for their answers at once (a single larger request still goes, alone); past it, stdin waits as with --max-in-flight' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l output-transport -d 'Accepted for supergateway compatibility; only `stdio` is supported' -r -f -a "stdio\t''"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
 debug\t''

@@ -111,6 +111,16 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024, env = env::MCP_BRIDGE_MAX_MESSAGE_SIZE)]
     pub(crate) max_message_size: usize,
 
+    /// Most requests from the host waiting for their answers at once; past it, stdin is not
+    /// read until an answer arrives (nothing is dropped).
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..), env = env::MCP_BRIDGE_MAX_IN_FLIGHT)]
+    pub(crate) max_in_flight: u32,
+
+    /// Most bytes of host requests waiting for their answers at once (a single larger
+    /// request still goes, alone); past it, stdin waits as with --max-in-flight.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024, env = env::MCP_BRIDGE_MAX_BYTES_IN_FLIGHT)]
+    pub(crate) max_bytes_in_flight: usize,
+
     /// Accepted for supergateway compatibility; only `stdio` is supported.
     #[arg(long = "output-transport", alias = "outputTransport", hide = true, value_parser = ["stdio"])]
     pub(crate) output_transport: Option<String>,
@@ -286,6 +296,8 @@ mod tests {
         assert_eq!(cli.run.server.url.as_deref(), Some("https://h/mcp"));
         assert_eq!(cli.run.server.transport, Mode::HttpFirst);
         assert_eq!(cli.run.max_message_size, 16 * 1024 * 1024);
+        assert_eq!(cli.run.max_in_flight, 256);
+        assert_eq!(cli.run.max_bytes_in_flight, 64 * 1024 * 1024);
     }
 
     /// supergateway's spellings land in the canonical fields.

@@ -12,6 +12,8 @@ pub(crate) const MCP_BRIDGE_TRANSPORT: &str = "MCP_BRIDGE_TRANSPORT";
 pub(crate) const MCP_BRIDGE_LOG_LEVEL: &str = "MCP_BRIDGE_LOG_LEVEL";
 /// Message size limit in bytes (same as `--max-message-size`).
 pub(crate) const MCP_BRIDGE_MAX_MESSAGE_SIZE: &str = "MCP_BRIDGE_MAX_MESSAGE_SIZE";
+pub(crate) const MCP_BRIDGE_MAX_IN_FLIGHT: &str = "MCP_BRIDGE_MAX_IN_FLIGHT";
+pub(crate) const MCP_BRIDGE_MAX_BYTES_IN_FLIGHT: &str = "MCP_BRIDGE_MAX_BYTES_IN_FLIGHT";
 /// Browser to open the login URL with, instead of the system opener (run directly, no shell).
 pub(crate) const MCP_BRIDGE_BROWSER: &str = "MCP_BRIDGE_BROWSER";
 /// Directory for the credentials file, the credential index and lock files (default: the

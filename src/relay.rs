@@ -14,7 +14,7 @@
 use crate::jsonrpc::{self, Id, Kind, Message, ParseError};
 use crate::stdio::{Line, LineReader, write_line};
 use crate::tool_filter::ToolFilter;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::{mpsc, watch};
@@ -114,6 +114,10 @@ pub(crate) enum QuitReason<E> {
 pub(crate) struct Options {
     /// Largest message accepted on stdin, in bytes.
     pub(crate) max_message: usize,
+    /// Most host requests in flight at once; stdin waits past it.
+    pub(crate) max_in_flight: usize,
+    /// Most bytes of host requests in flight at once; stdin waits past it.
+    pub(crate) max_bytes_in_flight: usize,
     /// How long to wait for answers still in flight after stdin closes or a signal arrives.
     pub(crate) drain_timeout: Duration,
     /// Tools hidden from the host.
@@ -126,6 +130,24 @@ struct Pending {
     /// The id as the host wrote it; the answer goes out under this text.
     id: Id,
     method: Box<str>,
+    /// The request's size, counted against [`Options::max_bytes_in_flight`].
+    bytes: usize,
+}
+
+/// How much the host may have in flight before stdin waits.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    requests: usize,
+    bytes: usize,
+}
+
+impl Bounds {
+    /// Whether a request of `size` bytes may join the table now. An empty table always
+    /// takes one, so a request larger than the byte bound still goes (alone).
+    fn admits(&self, table: &HashMap<Id, Pending>, size: usize) -> bool {
+        let held: usize = table.values().map(|p| p.bytes).sum();
+        table.is_empty() || (table.len() < self.requests && held.saturating_add(size) <= self.bytes)
+    }
 }
 
 /// Requests from the host that still need their one answer, by id.
@@ -163,6 +185,10 @@ where
         from_host_tx,
         local_tx.clone(),
         pending.clone(),
+        Bounds {
+            requests: options.max_in_flight.max(1),
+            bytes: options.max_bytes_in_flight,
+        },
         options.tool_filter.clone(),
         stdin_closed.clone(),
     ));
@@ -273,20 +299,66 @@ impl<T> SendModifyRet<T> for watch::Sender<T> {
 }
 
 /// The stdin task: frames, parses, records pending requests and feeds the pump.
+///
+/// Past the bounds on requests in flight, requests wait (in stdin order, with whatever the
+/// host sent after them) in a room as large as the bounds, and when that is full stdin is
+/// not read at all: the host feels backpressure and nothing is dropped. A request still
+/// waiting when stdin closes is answered with an error, since it never went out.
+#[allow(clippy::too_many_arguments)]
 async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
-    mut lines: LineReader<R>,
+    lines: LineReader<R>,
     to_pump_tx: mpsc::Sender<Message>,
     local_tx: mpsc::Sender<Message>,
     pending: PendingTable,
+    bounds: Bounds,
     filter: ToolFilter,
     stdin_closed: CancellationToken,
 ) {
     let _closed_on_return = stdin_closed.drop_guard();
+    let mut in_flight = pending.subscribe();
+    // A stream, so that waiting for room never cancels a half-read line.
+    let lines = futures::stream::unfold(lines, |mut lines| async move {
+        let next = lines.next_line().await;
+        Some((next, lines))
+    });
+    let mut lines = std::pin::pin!(lines);
+    let mut waiting = WaitingRoom::default();
+    let host = HostSide {
+        to_pump_tx,
+        local_tx,
+        pending,
+    };
     loop {
-        let line = match lines.next_line().await {
-            Ok(Some(line)) => line,
-            Ok(None) => return tracing::debug!("stdin closed"),
-            Err(e) => return tracing::warn!("stdin failed: {e}"),
+        while let Some(front) = waiting.queue.front() {
+            let is_request = front.kind() == Kind::Request;
+            if is_request && !bounds.admits(&in_flight.borrow_and_update(), front.as_str().len()) {
+                break;
+            }
+            let msg = waiting.pop();
+            if !host.forward(msg).await {
+                return;
+            }
+        }
+        let room = waiting.queue.len() < bounds.requests && waiting.bytes < bounds.bytes;
+        let line = tokio::select! {
+            changed = in_flight.changed(), if !waiting.queue.is_empty() => {
+                if changed.is_err() {
+                    return;
+                }
+                continue;
+            }
+            line = futures::StreamExt::next(&mut lines), if room => line,
+        };
+        let line = match line {
+            Some(Ok(Some(line))) => line,
+            Some(Ok(None)) | None => {
+                tracing::debug!("stdin closed");
+                break;
+            }
+            Some(Err(e)) => {
+                tracing::warn!("stdin failed: {e}");
+                break;
+            }
         };
         let text = match line {
             Line::Text(text) => text,
@@ -297,7 +369,7 @@ async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
                     jsonrpc::INVALID_REQUEST,
                     &format!("message of {n} bytes exceeds the limit (see --max-message-size)"),
                 );
-                let _ = local_tx.send(reply).await;
+                let _ = host.local_tx.send(reply).await;
                 continue;
             }
         };
@@ -312,42 +384,100 @@ async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
                 Ok(msg) => msg,
                 Err(e) => {
                     tracing::warn!("bad message from the host: {e}");
-                    let _ = local_tx.send(reply_to_bad_input(&e)).await;
+                    let _ = host.local_tx.send(reply_to_bad_input(&e)).await;
                     continue;
                 }
             };
-            if let Some(id) = msg.id().filter(|_| msg.kind() == Kind::Request) {
-                if let Some(reason) = filter.refuse_call(&msg) {
-                    let refusal = Message::error(id, jsonrpc::METHOD_NOT_FOUND, &reason);
-                    let _ = local_tx.send(refusal).await;
-                    continue;
-                }
-                let entry = Pending {
-                    id: id.clone(),
-                    method: msg.method().unwrap_or_default().into(),
-                };
-                let taken = pending.send_modify_ret(|p| {
-                    if p.contains_key(id) {
-                        return true;
-                    }
-                    p.insert(id.clone(), entry);
-                    false
-                });
-                if taken {
-                    tracing::warn!(%id, "the host reused the id of a request still in flight");
-                    let refusal = Message::error(
-                        id,
-                        jsonrpc::INVALID_REQUEST,
-                        "a request with this id is still in flight; ids must be unique",
-                    );
-                    let _ = local_tx.send(refusal).await;
-                    continue;
-                }
+            if let Some(id) = msg.id().filter(|_| msg.kind() == Kind::Request)
+                && let Some(reason) = filter.refuse_call(&msg)
+            {
+                let refusal = Message::error(id, jsonrpc::METHOD_NOT_FOUND, &reason);
+                let _ = host.local_tx.send(refusal).await;
+                continue;
             }
-            if to_pump_tx.send(msg).await.is_err() {
-                return; // the pump has stopped
+            let must_wait = !waiting.queue.is_empty()
+                || (msg.kind() == Kind::Request
+                    && !bounds.admits(&in_flight.borrow_and_update(), msg.as_str().len()));
+            if must_wait {
+                if waiting.queue.is_empty() {
+                    tracing::debug!(
+                        "the host has as much in flight as allowed; waiting for answers"
+                    );
+                }
+                waiting.push(msg);
+            } else if !host.forward(msg).await {
+                return;
             }
         }
+    }
+    for msg in waiting.queue {
+        if let Some(id) = msg.id().filter(|_| msg.kind() == Kind::Request) {
+            let e = Message::error(
+                id,
+                jsonrpc::BRIDGE_ERROR,
+                "mcp-bridge: stdin closed before this request could be sent (the host had as many requests in flight as allowed; see --max-in-flight)",
+            );
+            let _ = host.local_tx.send(e).await;
+        }
+    }
+}
+
+/// Messages from the host waiting for room in flight, in stdin order.
+#[derive(Default)]
+struct WaitingRoom {
+    queue: VecDeque<Message>,
+    bytes: usize,
+}
+
+impl WaitingRoom {
+    fn push(&mut self, msg: Message) {
+        self.bytes += msg.as_str().len();
+        self.queue.push_back(msg);
+    }
+
+    fn pop(&mut self) -> Message {
+        let msg = self.queue.pop_front().expect("checked by the caller");
+        self.bytes -= msg.as_str().len();
+        msg
+    }
+}
+
+/// Where the stdin task sends what it read.
+struct HostSide {
+    to_pump_tx: mpsc::Sender<Message>,
+    local_tx: mpsc::Sender<Message>,
+    pending: PendingTable,
+}
+
+impl HostSide {
+    /// Records a request as pending (refusing a duplicate id) and hands the message to the
+    /// pump. False when the pump has stopped.
+    async fn forward(&self, msg: Message) -> bool {
+        if let Some(id) = msg.id().filter(|_| msg.kind() == Kind::Request) {
+            let entry = Pending {
+                id: id.clone(),
+                method: msg.method().unwrap_or_default().into(),
+                bytes: msg.as_str().len(),
+            };
+            let taken = self.pending.send_modify_ret(|p| {
+                if p.contains_key(id) {
+                    return true;
+                }
+                p.insert(id.clone(), entry);
+                false
+            });
+            if taken {
+                tracing::warn!(%id, "the host reused the id of a request still in flight");
+                let refusal = Message::error(
+                    id,
+                    jsonrpc::INVALID_REQUEST,
+                    "a request with this id is still in flight; ids must be unique",
+                );
+                let _ = self.local_tx.send(refusal).await;
+                return true;
+            }
+        }
+        self.to_pump_tx.send(msg).await.is_ok()
     }
 }
 

@@ -49,6 +49,8 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     );
     let options = relay::Options {
         max_message: args.max_message_size,
+        max_in_flight: args.max_in_flight as usize,
+        max_bytes_in_flight: args.max_bytes_in_flight,
         drain_timeout: DRAIN_TIMEOUT,
         tool_filter: ToolFilter::new(args.ignore_tool),
     };

@@ -92,6 +92,8 @@ fn start(script: Script) -> Harness {
     };
     let options = Options {
         max_message: 1024,
+        max_in_flight: 3,
+        max_bytes_in_flight: 64 * 1024,
         drain_timeout: Duration::from_millis(200),
         tool_filter: ToolFilter::default(),
     };
@@ -325,4 +327,60 @@ async fn bad_input_is_answered_and_survived() {
     );
     h.request("2", "tools/list").await;
     assert_eq!(h.read().await["result"]["method"], "tools/list");
+}
+
+/// Past the bound on requests in flight, requests wait and then stdin waits: the upstream
+/// sees no more than the bound until answers make room, and nothing is lost; a request still
+/// waiting when stdin closes is answered with an error.
+#[tokio::test]
+async fn requests_in_flight_are_bounded() {
+    let mut h = start(Script::Silent);
+    // The bound is 3: three go upstream, three wait.
+    for id in 1..=6 {
+        h.request(&id.to_string(), "tools/call").await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let requests = |h: &Harness| {
+        h.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.kind() == Kind::Request)
+            .count()
+    };
+    assert_eq!(requests(&h), 3, "the bound holds");
+    // Answer the first two: two more go upstream, in order.
+    for id in ["1", "2"] {
+        let id = Id::from_raw(id).unwrap();
+        h.to_host_tx
+            .send(Message::success(&id, &json!({})))
+            .await
+            .unwrap();
+        assert_eq!(h.read().await["id"].to_string(), id.to_string());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(requests(&h), 5);
+    let sent: Vec<String> = h
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.id().unwrap().to_string())
+        .collect();
+    assert_eq!(sent, ["1", "2", "3", "4", "5"]);
+    // At the end every request has its one answer: the one still waiting says it never
+    // went out, the three in flight get the shutdown answer.
+    drop(std::mem::replace(&mut h.stdin, tokio::io::duplex(1).0));
+    let rest = h.read_to_end().await;
+    let mut got = ids(&rest);
+    got.sort();
+    assert_eq!(got, ["3", "4", "5", "6"], "{rest:?}");
+    let never_sent = rest.iter().find(|a| a["id"] == 6).unwrap();
+    assert!(
+        never_sent["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stdin closed before this request could be sent"),
+        "{never_sent}"
+    );
 }

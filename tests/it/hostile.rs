@@ -351,3 +351,78 @@ async fn sse_server_down_then_back() {
     );
     bridge.finish().await;
 }
+
+/// The work in flight is bounded: a host that sends 300 requests at once to a slow server
+/// (one batch of 150, then 150 lines) never has more than `--max-in-flight` of them at the
+/// server; stdin waits (backpressure) and every request gets its answer.
+#[tokio::test]
+async fn work_in_flight_is_bounded() {
+    use crate::support::mock::{Config, MockMcp};
+    let server = MockMcp::start(Config::default()).await;
+    let mut bridge = Bridge::start(&[&server.url(), "--max-in-flight", "20"]);
+    bridge.initialize().await;
+    let slow = |id: u64| json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"slow","arguments":{"ms":100}}});
+    let batch: Vec<Value> = (1..=150).map(slow).collect();
+    bridge.send(Value::Array(batch)).await;
+    for id in 151..=300 {
+        bridge.send(slow(id)).await;
+    }
+    let mut answered = std::collections::HashSet::new();
+    while answered.len() < 300 {
+        let answer = bridge.recv().await;
+        // A batch may be answered as one array line or one by one.
+        let items = match answer {
+            Value::Array(items) => items,
+            one => vec![one],
+        };
+        for a in items {
+            assert_eq!(a["result"]["content"][0]["text"], "slow done", "{a}");
+            assert!(
+                answered.insert(a["id"].as_u64().unwrap()),
+                "answered twice: {a}"
+            );
+        }
+    }
+    bridge.finish().await;
+    let most = server.slow_most();
+    assert!(
+        (1..=20).contains(&most),
+        "{most} calls at the server at once"
+    );
+}
+
+/// Bytes in flight are bounded too: large requests to a slow server wait their turn
+/// (here six of 400 kB with a 1 MB bound: two at a time), and a single request over the
+/// bound still goes, alone.
+#[tokio::test]
+async fn bytes_in_flight_are_bounded() {
+    use crate::support::mock::{Config, MockMcp};
+    let server = MockMcp::start(Config::default()).await;
+    let mut bridge = Bridge::start(&[&server.url(), "--max-bytes-in-flight", "1000000"]);
+    bridge.initialize().await;
+    let padding = "p".repeat(400_000);
+    for id in 1..=6u64 {
+        bridge
+            .send(json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+                "params":{"name":"slow","arguments":{"ms":150,"padding":padding}}}))
+            .await;
+    }
+    let huge = "h".repeat(1_500_000);
+    bridge
+        .send(json!({"jsonrpc":"2.0","id":7,"method":"tools/call",
+            "params":{"name":"slow","arguments":{"ms":10,"padding":huge}}}))
+        .await;
+    for _ in 1..=7 {
+        let answer = bridge.recv().await;
+        assert_eq!(
+            answer["result"]["content"][0]["text"], "slow done",
+            "{answer}"
+        );
+    }
+    bridge.finish().await;
+    let most = server.slow_most();
+    assert!(
+        (1..=2).contains(&most),
+        "{most} large calls at the server at once"
+    );
+}

@@ -123,6 +123,9 @@ struct Inner {
     waiting: HashMap<String, oneshot::Sender<Value>>,
     /// The host's answers to server requests nobody waits for (a flood's), in order.
     unclaimed: Vec<Value>,
+    /// `slow` calls running now, and the most that ever ran at once.
+    slow_running: usize,
+    slow_most: usize,
     /// Legacy: the event stream of each session.
     legacy_streams: HashMap<String, SseTx>,
     legacy_posts: usize,
@@ -195,6 +198,11 @@ impl MockMcp {
     /// Every request so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.inner.lock().unwrap().requests.clone()
+    }
+
+    /// The most `slow` calls that ever ran at once.
+    pub fn slow_most(&self) -> usize {
+        self.state.inner.lock().unwrap().slow_most
     }
 
     /// The answers to server requests no tool waited for.
@@ -452,7 +460,13 @@ async fn call_tool(state: Arc<Shared>, id: Value, params: &Value) -> Response {
     match name {
         "echo" => answer(&state, text(&id, args["text"].as_str().unwrap_or("")), &[]).await,
         "slow" => {
+            {
+                let mut inner = state.inner.lock().unwrap();
+                inner.slow_running += 1;
+                inner.slow_most = inner.slow_most.max(inner.slow_running);
+            }
             tokio::time::sleep(Duration::from_millis(args["ms"].as_u64().unwrap_or(500))).await;
+            state.inner.lock().unwrap().slow_running -= 1;
             answer(&state, text(&id, "slow done"), &[]).await
         }
         "big" => {
