@@ -14,14 +14,15 @@
 //! (the flow does both). The code is never logged and never shown on a page; the pages are
 //! static, so nothing the authorization server sends is reflected into them.
 
+use super::peer;
 use crate::secret::Secret;
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -157,11 +158,12 @@ impl CallbackServer {
             expected_state: expected_state.to_owned(),
             result_tx: Mutex::new(Some(result_tx)),
             mismatches: AtomicUsize::new(0),
+            port: self.port(),
         });
         // Stops the server; cancelled below, or by the guard if this future is dropped.
         let stop = CancellationToken::new();
         let _stop_on_drop = stop.clone().drop_guard();
-        let server = axum::serve(self.listener, router(shared.clone()))
+        let server = axum::serve(self.listener, service(shared.clone()))
             .with_graceful_shutdown(stop.clone().cancelled_owned());
         let mut server = std::pin::pin!(server.into_future());
 
@@ -204,6 +206,15 @@ struct Waiting {
     result_tx: Mutex<Option<oneshot::Sender<Result<CallbackParams, CallbackError>>>>,
     /// Callbacks that carried the wrong state (ignored; reported if the login times out).
     mismatches: AtomicUsize,
+    /// The port the callback listens on.
+    port: u16,
+}
+
+/// The router with each connection's peer address, for [`receive`]'s owner check.
+fn service(
+    shared: Arc<Waiting>,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(shared).into_make_service_with_connect_info::<SocketAddr>()
 }
 
 fn router(shared: Arc<Waiting>) -> Router {
@@ -214,7 +225,23 @@ fn router(shared: Arc<Waiting>) -> Router {
 }
 
 /// The `GET /oauth/callback` handler.
-async fn receive(State(shared): State<Arc<Waiting>>, RawQuery(query): RawQuery) -> Page {
+async fn receive(
+    State(shared): State<Arc<Waiting>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+) -> Page {
+    // Another user's program can read `state` from the browser's command line; only this
+    // user's may answer (where the system says who is on the other end).
+    let local = SocketAddr::from((Ipv4Addr::LOCALHOST, shared.port));
+    if let (Some(owner), Some(me)) = (peer::owner(peer, local), peer::current_user())
+        && owner != me
+    {
+        warn!(
+            uid = owner,
+            "refused a login callback from another user's program"
+        );
+        return Page::OtherUser;
+    }
     let mut query = query.unwrap_or_default();
     let outcome = judge(&query, &shared.expected_state);
     query.zeroize();
@@ -342,6 +369,7 @@ enum Page {
     Malformed,
     Finished,
     NotFound,
+    OtherUser,
 }
 
 impl IntoResponse for Page {
@@ -373,6 +401,11 @@ impl IntoResponse for Page {
                 "This login attempt is already finished. You can close this tab.",
             ),
             Page::NotFound => (StatusCode::NOT_FOUND, "Not found", "There is nothing here."),
+            Page::OtherUser => (
+                StatusCode::FORBIDDEN,
+                "Not this user",
+                "This sign-in response came from a program of another user on this machine. It was ignored.",
+            ),
         };
         let body = format!(
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -660,14 +693,15 @@ mod tests {
     #[tokio::test]
     async fn exactly_once() {
         let (result_tx, mut result_rx) = oneshot::channel();
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Waiting {
             expected_state: STATE.into(),
             result_tx: Mutex::new(Some(result_tx)),
             mismatches: AtomicUsize::new(0),
+            port,
         });
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = tokio::spawn(axum::serve(listener, router(shared)).into_future());
+        let server = tokio::spawn(axum::serve(listener, service(shared)).into_future());
         let uri = Url::parse(&format!("http://127.0.0.1:{port}{CALLBACK_PATH}")).unwrap();
 
         let (status, _) = hit(&uri, &format!("code=first&state={STATE}")).await;

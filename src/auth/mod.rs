@@ -13,6 +13,7 @@ mod credentials;
 pub(crate) mod discovery;
 mod flow;
 mod oauth;
+mod peer;
 pub(crate) mod registration;
 mod revoke;
 mod token;

@@ -197,7 +197,7 @@ async fn localhost_names_never_leave_the_machine() {
     );
 }
 
-/// A host that stops reading stdout cannot keep the bridge alive: with 200 answers of 200 kB
+/// A host that stops reading stdout cannot keep the bridge alive: with 200 answers of 50 kB
 /// waiting behind a full pipe, SIGTERM (and, separately, stdin EOF) still ends the process
 /// within the shutdown bounds (the drain, then the final answers).
 #[tokio::test]
@@ -210,7 +210,7 @@ async fn shutdown_is_bounded_when_the_host_stops_reading() {
         for id in 1..=200 {
             bridge
                 .send(json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
-                    "params":{"name":"big","arguments":{"bytes":200_000}}}))
+                    "params":{"name":"big","arguments":{"bytes":50_000}}}))
                 .await;
         }
         // Let the answers pile up behind a full pipe.
@@ -221,7 +221,7 @@ async fn shutdown_is_bounded_when_the_host_stops_reading() {
             _ => bridge.close_stdin(),
         }
         let exited =
-            tokio::time::timeout(std::time::Duration::from_secs(12), bridge.child.wait()).await;
+            tokio::time::timeout(std::time::Duration::from_secs(15), bridge.child.wait()).await;
         if exited.is_err() {
             let _ = bridge.child.start_kill();
             bridge.close_stdout();

@@ -373,3 +373,72 @@ async fn resource_with_user_info_or_query_is_refused() {
         assert!(oauth.hits("/authorize").is_empty() && oauth.hits("/token").is_empty());
     }
 }
+
+/// Another user's program that learned `state` (from the browser's command line) and hits
+/// the callback first is refused: its code is never redeemed, and the user's own callback
+/// still completes the login. Needs root to act as another user; skipped loudly elsewhere.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn callback_from_another_user_is_refused() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: callback_from_another_user_is_refused needs root to act as nobody");
+        return;
+    }
+    let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Idle);
+    let mut bridge = env.bridge(&[&mcp.url(), "--auth-timeout", "20"]);
+    bridge
+        .send(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":init_params()}))
+        .await;
+    env.wait_launches(1).await;
+    let authorize = env.launches()[0][0].clone();
+    let query: std::collections::HashMap<String, String> = url::Url::parse(&authorize)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    let stolen = format!(
+        "{}?code=attacker-code&state={}",
+        query["redirect_uri"], query["state"]
+    );
+    // The attacker: the right state, from a process of user `nobody`.
+    let target = url::Url::parse(&stolen).unwrap();
+    let port = target.port().unwrap().to_string();
+    let request = format!(
+        "GET {}?{} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        target.path(),
+        target.query().unwrap()
+    );
+    // Everything is loaded before the switch to `nobody` (who cannot read root's files).
+    let script = "import os, socket, sys\n\
+        os.setgid(65534); os.setuid(65534)\n\
+        s = socket.socket()\n\
+        s.connect(('127.0.0.1', int(sys.argv[1])))\n\
+        s.sendall(sys.argv[2].encode())\n\
+        print(s.recv(100).split(b' ')[1].decode())\n";
+    let out = tokio::process::Command::new("python3")
+        .args(["-c", script, &port, &request])
+        .output()
+        .await
+        .expect("python3 runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "403",
+        "{out:?}"
+    );
+    // The user's browser.
+    let (status, location, _) = crate::support::http_get(&authorize).await;
+    assert_eq!(status, 302);
+    let (status, _, body) = crate::support::http_get(&location.expect("a redirect")).await;
+    assert_eq!(status, 200, "{body}");
+    let (init, _) = bridge.recv_answer(json!(0)).await;
+    assert!(init.get("result").is_some(), "{init}");
+    let (_, stderr) = bridge.finish().await;
+    assert!(stderr.contains("another user"), "{stderr}");
+    let token = one(oauth.hits("/token"), "token");
+    assert!(
+        !token.body.contains("attacker-code"),
+        "the attacker's code was redeemed"
+    );
+}
