@@ -89,36 +89,40 @@ pub(crate) struct RunArgs {
     pub(crate) server: ServerArgs,
 
     /// Callback port for the browser login (mcp-remote's positional spelling of --callback-port).
-    #[arg(value_name = "CALLBACK_PORT", conflicts_with = "callback_port")]
+    #[arg(
+        value_name = "CALLBACK_PORT",
+        conflicts_with = "callback_port",
+        help_heading = "Compatibility"
+    )]
     pub(crate) callback_port_positional: Option<u16>,
 
     /// Connect over HTTP+SSE to this URL (supergateway's `--sse`).
-    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, conflicts_with_all = ["url", "streamable_http"])]
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, conflicts_with_all = ["url", "streamable_http"], help_heading = "Transport and protocol")]
     pub(crate) sse: Option<String>,
 
     /// Connect over Streamable HTTP to this URL (supergateway's `--streamableHttp`).
-    #[arg(long = "streamable-http", alias = "streamableHttp", value_name = "URL", value_hint = ValueHint::Url, conflicts_with = "url")]
+    #[arg(long = "streamable-http", alias = "streamableHttp", value_name = "URL", value_hint = ValueHint::Url, conflicts_with = "url", help_heading = "Transport and protocol")]
     pub(crate) streamable_http: Option<String>,
 
     /// Hide tools whose names match PATTERN from the host (`*` matches any run of characters).
     ///
     /// Hidden tools are removed from tools/list answers, and calls to them are refused
     /// without reaching the server. Repeatable.
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", help_heading = "Tools")]
     pub(crate) ignore_tool: Vec<String>,
 
     /// Largest single message accepted from the host or the server, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024, env = env::MCP_BRIDGE_MAX_MESSAGE_SIZE)]
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024, env = env::MCP_BRIDGE_MAX_MESSAGE_SIZE, help_heading = "Limits")]
     pub(crate) max_message_size: usize,
 
     /// Most requests from the host waiting for their answers at once; past it, stdin is not
     /// read until an answer arrives (nothing is dropped).
-    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..), env = env::MCP_BRIDGE_MAX_IN_FLIGHT)]
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..), env = env::MCP_BRIDGE_MAX_IN_FLIGHT, help_heading = "Limits")]
     pub(crate) max_in_flight: u32,
 
     /// Most bytes of host requests waiting for their answers at once (a single larger
     /// request still goes, alone); past it, stdin waits as with --max-in-flight.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024, env = env::MCP_BRIDGE_MAX_BYTES_IN_FLIGHT)]
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024, env = env::MCP_BRIDGE_MAX_BYTES_IN_FLIGHT, help_heading = "Limits")]
     pub(crate) max_bytes_in_flight: usize,
 
     /// Accepted for supergateway compatibility; only `stdio` is supported.
@@ -134,39 +138,44 @@ pub(crate) struct ServerArgs {
     pub(crate) url: Option<String>,
 
     /// Which transport to use, and in what order to try them.
-    #[arg(long, value_enum, default_value_t = Mode::HttpFirst, env = env::MCP_BRIDGE_TRANSPORT)]
+    #[arg(long, value_enum, default_value_t = Mode::HttpFirst, env = env::MCP_BRIDGE_TRANSPORT, help_heading = "Transport and protocol")]
     pub(crate) transport: Mode,
 
     /// Which protocol era to speak: ask for 2026-07-28 first (auto), or pin one.
-    #[arg(long, value_enum, default_value_t = Protocol::Auto, env = env::MCP_BRIDGE_PROTOCOL)]
+    #[arg(long, value_enum, default_value_t = Protocol::Auto, env = env::MCP_BRIDGE_PROTOCOL, help_heading = "Transport and protocol")]
     pub(crate) protocol: Protocol,
 
     /// Send an extra HTTP header, as 'Name: value'. Repeatable.
     ///
     /// `${VAR}` in the value is replaced by the environment variable VAR (an unset variable
     /// is an error). Values are never logged when the name suggests a credential.
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    #[arg(
+        short = 'H',
+        long = "header",
+        value_name = "NAME: VALUE",
+        help_heading = "Connection"
+    )]
     pub(crate) headers: Vec<String>,
 
     /// Read extra headers from a file of 'Name: value' lines (# starts a comment). Repeatable.
     ///
     /// Keeps secrets out of the command line; `${VAR}` expands as in --header.
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_HEADER_FILE)]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_HEADER_FILE, help_heading = "Connection")]
     pub(crate) header_file: Vec<PathBuf>,
 
     /// Send `Authorization: Bearer TOKEN` with every request to the server.
     ///
     /// Prefer the environment variable: a token on the command line is visible in `ps`.
     /// `${VAR}` expands as in --header.
-    #[arg(long, alias = "oauth2Bearer", value_name = "TOKEN", env = env::MCP_BRIDGE_BEARER, hide_env_values = true)]
+    #[arg(long, alias = "oauth2Bearer", value_name = "TOKEN", env = env::MCP_BRIDGE_BEARER, hide_env_values = true, help_heading = "Authorization")]
     pub(crate) bearer: Option<String>,
 
     /// Allow plain http:// to a host other than this machine.
-    #[arg(long, alias = "allowHttp")]
+    #[arg(long, alias = "allowHttp", help_heading = "Connection")]
     pub(crate) allow_http: bool,
 
     /// Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable.
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_CA_CERT)]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_CA_CERT, help_heading = "Connection")]
     pub(crate) ca_cert: Vec<PathBuf>,
 
     #[command(flatten)]
@@ -242,23 +251,23 @@ pub(crate) struct OAuthArgs {
 #[derive(Debug, Args)]
 pub(crate) struct LogArgs {
     /// More logging (-v debug, -vv trace). RUST_LOG overrides every logging option.
-    #[arg(short, long, action = ArgAction::Count, global = true)]
+    #[arg(short, long, action = ArgAction::Count, global = true, help_heading = "Logging")]
     pub(crate) verbose: u8,
 
     /// Less logging (-q: warnings and errors only, -qq: errors only).
-    #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "verbose", help_heading = "Logging")]
     pub(crate) quiet: u8,
 
     /// Set the log level outright (supergateway's `--logLevel`).
-    #[arg(long, alias = "logLevel", value_enum, global = true, env = env::MCP_BRIDGE_LOG_LEVEL)]
+    #[arg(long, alias = "logLevel", value_enum, global = true, env = env::MCP_BRIDGE_LOG_LEVEL, help_heading = "Logging")]
     pub(crate) log_level: Option<LogLevel>,
 
     /// Same as --log-level debug (mcp-remote's `--debug`).
-    #[arg(long, global = true, hide_short_help = true)]
+    #[arg(long, global = true, hide_short_help = true, help_heading = "Logging")]
     pub(crate) debug: bool,
 
     /// Same as --log-level none (mcp-remote's `--silent`).
-    #[arg(long, global = true, hide_short_help = true)]
+    #[arg(long, global = true, hide_short_help = true, help_heading = "Logging")]
     pub(crate) silent: bool,
 }
 
@@ -452,5 +461,27 @@ mod tests {
         assert_eq!(cli.run.server.headers.len(), 2);
         assert_eq!(cli.run.server.header_file.len(), 1);
         assert_eq!(cli.run.server.ca_cert.len(), 2);
+    }
+
+    /// `man/mcp-bridge.1` is generated from this CLI; it must match it.
+    /// `UPDATE_MAN=1 cargo test man_page_is_current` regenerates it.
+    #[test]
+    fn man_page_is_current() {
+        use clap::CommandFactory;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/mcp-bridge.1");
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut page)
+            .expect("the man page renders");
+        if std::env::var_os("UPDATE_MAN").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &page).unwrap();
+        }
+        let stored = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            stored == page,
+            "{} is stale; regenerate with UPDATE_MAN=1 cargo test man_page_is_current",
+            path.display()
+        );
     }
 }

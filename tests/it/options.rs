@@ -231,6 +231,7 @@ fn completions_are_current() {
         ("zsh", "_mcp-bridge"),
         ("fish", "mcp-bridge.fish"),
         ("powershell", "_mcp-bridge.ps1"),
+        ("elvish", "mcp-bridge.elv"),
     ] {
         let out = std::process::Command::new(bin())
             .args(["completions", shell])
