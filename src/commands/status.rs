@@ -12,7 +12,11 @@ pub(crate) async fn status(
 ) -> anyhow::Result<ExitStatus> {
     let server_id = url.as_deref().map(super::server_id).transpose()?;
     let store = super::open_store(kind)?;
-    store.check().await?;
+    // A read-only look at the index: the keyring is probed only when it was asked for by
+    // name (to say whether it can be used), never to warn about where tokens would go.
+    if kind == StoreChoice::Keyring {
+        store.check().await?;
+    }
     let entries: Vec<IndexEntry> = store
         .entries()
         .await?

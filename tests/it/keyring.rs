@@ -16,11 +16,10 @@ const TEST_KEYRING: &str = "MCP_BRIDGE_TEST_KEYRING";
 const ACCESS: &str = "access-SECRET-e2e-51d0";
 const REFRESH: &str = "refresh-SECRET-e2e-8a3f";
 
-/// Without a usable OS keyring (here: no session bus), `--store auto` works from the
-/// credentials file and says so in exactly one stderr line; `--store keyring` fails and
-/// says why.
+/// Without a usable OS keyring (here: no session bus), `status` (read-only) lists what the
+/// index holds without a word about the keyring; `--store keyring` fails and says why.
 #[test]
-fn status_falls_back_to_the_file_with_one_warning() {
+fn status_is_quiet_without_a_keyring() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     let no_bus = format!("unix:path={}", dir.path().join("no-bus").display());
@@ -32,16 +31,9 @@ fn status_falls_back_to_the_file_with_one_warning() {
     let (code, stdout, stderr) = run_once(&["status"], &envs, "");
     assert_eq!(code, 0, "stderr: {stderr}");
     assert_eq!(stdout, "no stored credentials\n");
-    let warnings: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("no usable OS keyring"))
-        .collect();
-    assert_eq!(warnings.len(), 1, "stderr: {stderr}");
-    let credentials = config.join("credentials.json");
     assert!(
-        warnings[0].contains(&format!("{} (mode 0600)", credentials.display())),
-        "{}",
-        warnings[0]
+        !stderr.contains("keyring"),
+        "a read-only command warned: {stderr}"
     );
 
     let (code, _, stderr) = run_once(&["status", "--store", "keyring"], &envs, "");
