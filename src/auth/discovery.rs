@@ -66,6 +66,9 @@ pub(crate) struct Discovery {
     pub(crate) metadata: AsMetadata,
     /// `scopes_supported` from the PRM, if it had one.
     pub(crate) prm_scopes: Option<Vec<String>>,
+    /// The server published no OAuth metadata at all and the endpoints are the 2025-03-26
+    /// defaults: a server that answers 401 this way often wants a static token instead.
+    pub(crate) guessed: bool,
 }
 
 /// Runs discovery for `server`, starting from the challenge of its 401 (if any).
@@ -87,6 +90,7 @@ pub(crate) async fn discover(
         resource,
         metadata,
         prm_scopes: prm.scopes_supported,
+        guessed: false,
     })
 }
 
@@ -265,6 +269,7 @@ async fn legacy_discovery(client: &net::Client, server: &Url) -> Result<Discover
                 resource,
                 metadata,
                 prm_scopes: None,
+                guessed: false,
             });
         }
     }
@@ -290,6 +295,7 @@ async fn legacy_discovery(client: &net::Client, server: &Url) -> Result<Discover
         resource,
         metadata,
         prm_scopes: None,
+        guessed: true,
     })
 }
 

@@ -412,7 +412,8 @@ impl OAuth {
                 &self.options.client,
                 &scopes,
             )
-            .await?;
+            .await
+            .map_err(|e| static_token_hint(&discovery, e))?;
             let login = flow::Login {
                 discovery: &discovery,
                 registration: &registration,
@@ -627,6 +628,18 @@ pub(crate) fn derived_port(server_id: &str) -> u16 {
 fn lock_key(server_id: &str) -> String {
     let digest = Sha256::digest(server_id.as_bytes());
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A registration that failed against endpoints that were only guessed (the server has no
+/// OAuth metadata at all) most likely means OAuth is the wrong way in: say what to do.
+fn static_token_hint(discovery: &Discovery, e: AuthError) -> AuthError {
+    if !discovery.guessed {
+        return e;
+    }
+    AuthError::Refused(format!(
+        "this server answered 401 but publishes no OAuth metadata, so it probably wants a static token: pass --bearer TOKEN or set MCP_BRIDGE_BEARER (OAuth was tried anyway and failed: {})",
+        crate::net::error_chain(&e)
+    ))
 }
 
 #[cfg(test)]

@@ -69,8 +69,8 @@ async fn oauth2bearer_is_accepted() {
     bridge.finish().await;
 }
 
-/// A server that demands a token but offers no way to get one: the host gets a clear
-/// error, not a hang.
+/// A server that demands a token but offers no way to get one (no OAuth metadata at all): the
+/// host gets a clear error, not a hang, and it says what to do: pass a static token.
 #[tokio::test]
 async fn unobtainable_token_is_a_clear_error() {
     let server = MockMcp::start(Config {
@@ -85,6 +85,10 @@ async fn unobtainable_token_is_a_clear_error() {
     assert!(
         message.contains("register"),
         "says what went wrong: {answer}"
+    );
+    assert!(
+        message.contains("--bearer") && message.contains("MCP_BRIDGE_BEARER"),
+        "says what to do: {answer}"
     );
     let (code, _) = bridge.finish().await;
     assert_eq!(code, Some(0));
