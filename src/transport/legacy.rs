@@ -143,6 +143,16 @@ impl Legacy {
                 match s.send_first(first).await {
                     FirstPost::Speaks => self.use_streamable(s),
                     FirstPost::Unreachable => {} // the next message tries again
+                    // A 400 for a first request that is not `initialize` is about the missing
+                    // session, not about the transport.
+                    FirstPost::Refused(400, first)
+                        if first.kind() == Kind::Request
+                            && first.method() != Some("initialize") =>
+                    {
+                        let method = first.method().unwrap_or("the request").to_owned();
+                        let e = Error::InitializeFirst { method };
+                        return self.fail_first(&first, e).await;
+                    }
                     FirstPost::Refused(status, first) => {
                         tracing::info!(status, "server refused Streamable HTTP; trying HTTP+SSE");
                         match LegacySse::connect(self.conn.clone()).await {

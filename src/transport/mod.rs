@@ -118,6 +118,12 @@ pub(crate) enum Error {
         #[source]
         sse: Box<Error>,
     },
+    /// The host's first request was not `initialize`, and the server refused it as a request
+    /// outside a session (HTTP 400).
+    #[error(
+        "the server refused {method} with HTTP 400: an MCP session starts with initialize; send initialize (then notifications/initialized) first"
+    )]
+    InitializeFirst { method: String },
     /// A call to a tool the bridge hid (its header declarations are invalid).
     #[error("tool {name:?} was hidden: {why}")]
     HiddenTool { name: String, why: String },

@@ -255,3 +255,22 @@ fn completions_are_current() {
         );
     }
 }
+
+/// A host whose first request is not `initialize`, on a server that refuses requests
+/// outside a session with 400 (as the TypeScript SDK's examples do), is told to send
+/// `initialize` first; the `initialize` it sends next works.
+#[tokio::test]
+async fn first_request_without_initialize_says_what_to_do() {
+    let server = MockMcp::start(Config {
+        unknown_session_400: true,
+        ..Config::default()
+    })
+    .await;
+    let mut bridge = Bridge::start(&[&server.url(), "--protocol", "legacy"]);
+    let answer = bridge.request(1, "tools/list", json!({})).await;
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("send initialize"), "{answer}");
+    let init = bridge.initialize().await;
+    assert!(init["result"].is_object(), "{init}");
+    bridge.finish().await;
+}
