@@ -288,6 +288,12 @@ impl Era {
                 self.state = State::Legacy(legacy);
                 Ok(true)
             }
+            // A server that is down has not changed era: say so once, and let the next
+            // message try again.
+            Ok(reply) if legacy.unreachable() => {
+                self.inbox.deliver(reply.with_id(host_id)).await;
+                Ok(true)
+            }
             Ok(reply) => {
                 tracing::debug!("initialize failed in the remembered era");
                 tracing::trace!(answer = reply.as_str());

@@ -78,6 +78,8 @@ pub(crate) struct Legacy {
     conn: Arc<Connection>,
     mode: Mode,
     active: Option<Active>,
+    /// The last attempt to connect could not reach the server at all.
+    unreachable: bool,
 }
 
 impl Legacy {
@@ -91,7 +93,14 @@ impl Legacy {
             }),
             mode,
             active: None,
+            unreachable: false,
         }
+    }
+
+    /// Whether the last attempt to connect found the server unreachable (down, not another
+    /// era or transport).
+    pub(crate) fn unreachable(&self) -> bool {
+        self.unreachable
     }
 
     /// Sends one message. Returns an error only when the connection cannot continue at all;
@@ -140,9 +149,10 @@ impl Legacy {
             }
             Mode::HttpFirst => {
                 let s = streamable();
+                self.unreachable = false;
                 match s.send_first(first).await {
                     FirstPost::Speaks => self.use_streamable(s),
-                    FirstPost::Unreachable => {} // the next message tries again
+                    FirstPost::Unreachable => self.unreachable = true, // the next message tries again
                     // A 400 for a first request that is not `initialize` is about the missing
                     // session, not about the transport.
                     FirstPost::Refused(400, first)

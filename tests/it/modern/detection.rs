@@ -363,3 +363,43 @@ async fn era_cache_never_skips_the_probe_for_a_modern_host() {
         "{eras}"
     );
 }
+
+/// A server remembered as initialize-era that is down at start is reported as down, once:
+/// no "the server changed era" re-probe, one warning, and the memory is kept.
+#[tokio::test]
+async fn a_remembered_server_that_is_down_is_reported_once() {
+    let config = tempfile::tempdir().expect("temp dir");
+    let dir = config.path().to_owned();
+    let start = |url: &str| {
+        let dir = dir.clone();
+        Bridge::start_with(&[url], move |cmd| {
+            cmd.env("MCP_BRIDGE_CONFIG_DIR", &dir);
+        })
+    };
+    let legacy = MockMcp::start(LegacyConfig::default()).await;
+    let url = legacy.url();
+    let mut first = start(&url);
+    init_and_echo(&mut first).await;
+    first.finish().await;
+    drop(legacy);
+    // Nothing listens there any more (the graceful shutdown closed the listener).
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let mut second = start(&url);
+    let answer = second.request(0, "initialize", init_params()).await;
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("could not reach"), "{answer}");
+    let (_, stderr) = second.finish().await;
+    assert!(!stderr.contains("no longer answers initialize"), "{stderr}");
+    let warnings = stderr.lines().filter(|l| l.contains(" WARN ")).count();
+    assert_eq!(warnings, 1, "{stderr}");
+    let eras: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("eras.json")).unwrap()).unwrap();
+    assert!(
+        eras.as_object()
+            .unwrap()
+            .values()
+            .all(|e| e["era"] == "legacy"),
+        "{eras}"
+    );
+}
