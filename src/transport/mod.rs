@@ -151,6 +151,12 @@ impl Error {
         matches!(self, Error::Send(SendError::Connect(_)))
     }
 
+    /// Whether the request reached the server but no HTTP answer came back (the connection
+    /// was reset or closed first).
+    pub(crate) fn is_unanswered(&self) -> bool {
+        matches!(self, Error::Send(SendError::Http(_)))
+    }
+
     /// Whether this is an HTTP failure status among `statuses`.
     pub(crate) fn has_status(&self, statuses: &[u16]) -> bool {
         matches!(self, Error::Status { status, .. } if statuses.contains(status))

@@ -58,8 +58,8 @@ pub(super) enum FirstPost {
     Speaks,
     /// It refused the POST with this status (the message is handed back unanswered).
     Refused(u16, Message),
-    /// It could not be reached; the message was answered with an error and nothing is
-    /// decided yet.
+    /// It could not be reached, or the connection failed before any answer (a reset): the
+    /// message was answered with an error and nothing is decided yet.
     Unreachable,
 }
 
@@ -68,8 +68,11 @@ enum GetStream {
     Open(reqwest::Response),
     /// The server does not offer the stream (or not to us, or not for this session).
     Stop,
-    /// A passing failure: try again after a delay.
+    /// The server answered with a passing failure: try again after a delay.
     Retry,
+    /// The server could not be reached or gave no answer (down, cut off): try again after
+    /// a delay, for as long as the session lasts.
+    Unreachable,
 }
 
 /// What a POST produced.
@@ -127,7 +130,8 @@ impl Streamable {
             }) => {
                 return FirstPost::Refused(*s, msg);
             }
-            Err(e) if e.is_unreachable() => FirstPost::Unreachable,
+            // No HTTP answer at all says nothing about the transport.
+            Err(e) if e.is_unreachable() || e.is_unanswered() => FirstPost::Unreachable,
             _ => FirstPost::Speaks,
         };
         let me = self.clone();
@@ -447,6 +451,10 @@ impl Streamable {
                 tracing::debug!(status, "GET stream not authorized");
                 return GetStream::Stop;
             }
+            Err(e) if e.is_unreachable() || e.is_unanswered() => {
+                tracing::debug!("GET stream: {e}");
+                return GetStream::Unreachable;
+            }
             Err(e) => {
                 tracing::debug!("GET stream: {e}");
                 return GetStream::Retry;
@@ -486,6 +494,9 @@ impl Streamable {
                     // Paced like a failure unless messages came (they reset the count).
                     cursor.failures = cursor.failures.saturating_add(1);
                 }
+                // A server that is down or cut off is waited for at the capped pace: the
+                // stream comes back with it.
+                GetStream::Unreachable => cursor.failures = cursor.failures.saturating_add(1),
                 GetStream::Retry => {
                     cursor.failures = cursor.failures.saturating_add(1);
                     refused += 1;
