@@ -1,10 +1,13 @@
-//! Which era each server spoke last time (`eras.json` in the config directory), so the next
-//! start with an `initialize`-era server goes straight to `initialize`. Not a secret; losing
-//! it costs one probe. Written like the credential store's files: privately, atomically,
-//! under a lock, off the runtime's thread.
+//! Which era, and for the `initialize` era which transport, each server spoke last time
+//! (`eras.json` in the config directory), so the next start with an `initialize`-era server
+//! goes straight to `initialize`, on the event stream if that is what worked. Not a secret;
+//! losing it costs one probe. Written like the credential store's files: privately,
+//! atomically, under a lock, off the runtime's thread; only when something changed; and at
+//! most [`MAX_SERVERS`] servers are kept (the oldest go first).
 
 use crate::clock;
 use crate::store::{self, lock};
+pub(crate) use crate::transport::Wire;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,6 +16,22 @@ use std::time::Duration;
 const ERA_TTL_SECS: u64 = 7 * 24 * 3600;
 /// How long a writer waits for another process's write.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most servers remembered; past it the ones seen longest ago are dropped.
+pub(crate) const MAX_SERVERS: usize = 200;
+
+fn wire_name(wire: Wire) -> &'static str {
+    match wire {
+        Wire::Streamable => "streamable-http",
+        Wire::Sse => "sse",
+    }
+}
+
+/// What is remembered of a server, if it is recent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub(crate) era: Spoken,
+    pub(crate) wire: Option<Wire>,
+}
 
 /// The era a server was found to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,25 +66,30 @@ impl Memory {
 
     /// Whether this server was found to speak only the initialize era, recently.
     pub(crate) async fn known_legacy(&self) -> bool {
+        self.recall().await.is_some_and(|s| s.era == Spoken::Legacy)
+    }
+
+    /// What was found of this server recently, if anything.
+    pub(crate) async fn recall(&self) -> Option<Seen> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let all = read_all(&me.file);
-            let Some(entry) = all.get(&me.server) else {
-                return false;
-            };
-            let fresh = entry
-                .get("at")
-                .and_then(Value::as_u64)
-                .is_some_and(|at| clock::now() < clock::after(at, ERA_TTL_SECS));
-            fresh && entry.get("era").and_then(Value::as_str) == Some(Spoken::Legacy.as_str())
-        })
-        .await
-        .unwrap_or(false)
+        tokio::task::spawn_blocking(move || seen_in(&read_all(&me.file), &me.server))
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Records the era found (best effort: a failure only costs a probe next time).
     pub(crate) async fn remember(&self, era: Spoken) {
-        self.update(Some(era)).await;
+        self.update(Some(Seen { era, wire: None })).await;
+    }
+
+    /// Records that this `initialize`-era server was reached with `wire`.
+    pub(crate) async fn remember_wire(&self, wire: Wire) {
+        let seen = Seen {
+            era: Spoken::Legacy,
+            wire: Some(wire),
+        };
+        self.update(Some(seen)).await;
     }
 
     /// Forgets this server's era, after the remembered one stopped working.
@@ -73,9 +97,9 @@ impl Memory {
         self.update(None).await;
     }
 
-    async fn update(&self, era: Option<Spoken>) {
+    async fn update(&self, seen: Option<Seen>) {
         let me = self.clone();
-        let written = tokio::task::spawn_blocking(move || me.write(era)).await;
+        let written = tokio::task::spawn_blocking(move || me.write(seen)).await;
         match written {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::debug!("could not remember the protocol era: {e}"),
@@ -83,15 +107,32 @@ impl Memory {
         }
     }
 
-    fn write(&self, era: Option<Spoken>) -> Result<(), store::StoreError> {
+    fn write(&self, seen: Option<Seen>) -> Result<(), store::StoreError> {
         let dir = self.file.parent().expect("eras.json lives in a directory");
         let _lock = lock::acquire_blocking(&dir.join("eras.lock"), LOCK_TIMEOUT)?;
         let mut all = read_all(&self.file);
-        let changed = match era {
-            Some(era) => {
-                let entry = json!({"era": era.as_str(), "at": clock::now()});
-                all.insert(self.server.clone(), entry);
-                true
+        let changed = match seen {
+            // The same as what is remembered, and still fresh: nothing to write. The era
+            // alone (from a probe) keeps a transport learned before.
+            Some(new) => {
+                let old = seen_in(&all, &self.server);
+                let merged = Seen {
+                    era: new.era,
+                    wire: new
+                        .wire
+                        .or(old.filter(|o| o.era == new.era).and_then(|o| o.wire)),
+                };
+                if old == Some(merged) {
+                    false
+                } else {
+                    let mut entry = json!({"era": merged.era.as_str(), "at": clock::now()});
+                    if let Some(wire) = merged.wire {
+                        entry["transport"] = json!(wire_name(wire));
+                    }
+                    all.insert(self.server.clone(), entry);
+                    prune(&mut all);
+                    true
+                }
             }
             None => all.remove(&self.server).is_some(),
         };
@@ -99,6 +140,42 @@ impl Memory {
             store::write_private(&self.file, Value::Object(all).to_string().as_bytes())?;
         }
         Ok(())
+    }
+}
+
+/// A server's entry, if it is fresh and readable.
+fn seen_in(all: &Map<String, Value>, server: &str) -> Option<Seen> {
+    let entry = all.get(server)?;
+    let at = entry.get("at").and_then(Value::as_u64)?;
+    if clock::now() >= clock::after(at, ERA_TTL_SECS) {
+        return None;
+    }
+    let era = match entry.get("era").and_then(Value::as_str)? {
+        "legacy" => Spoken::Legacy,
+        "modern" => Spoken::Modern,
+        _ => return None,
+    };
+    let wire = match entry.get("transport").and_then(Value::as_str) {
+        Some("sse") => Some(Wire::Sse),
+        Some("streamable-http") => Some(Wire::Streamable),
+        _ => None,
+    };
+    Some(Seen { era, wire })
+}
+
+/// Drops the servers seen longest ago until at most [`MAX_SERVERS`] are left.
+fn prune(all: &mut Map<String, Value>) {
+    if all.len() <= MAX_SERVERS {
+        return;
+    }
+    let mut by_age: Vec<(u64, String)> = all
+        .iter()
+        .map(|(k, v)| (v.get("at").and_then(Value::as_u64).unwrap_or(0), k.clone()))
+        .collect();
+    by_age.sort();
+    let excess = all.len() - MAX_SERVERS;
+    for (_, key) in by_age.into_iter().take(excess) {
+        all.remove(&key);
     }
 }
 
@@ -128,6 +205,16 @@ mod tests {
         assert!(!a.known_legacy().await && b.known_legacy().await);
         b.remember(Spoken::Modern).await;
         assert!(!b.known_legacy().await);
+        a.remember_wire(Wire::Sse).await;
+        a.remember(Spoken::Legacy).await;
+        assert_eq!(
+            a.recall().await,
+            Some(Seen {
+                era: Spoken::Legacy,
+                wire: Some(Wire::Sse)
+            }),
+            "a probe's era keeps the transport learned before"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -137,5 +224,32 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    /// Nothing is written when nothing changed, and the file keeps at most MAX_SERVERS.
+    #[tokio::test]
+    async fn writes_only_changes_and_stays_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("eras.json");
+        let a = Memory::new(dir.path().to_owned(), "http://a/mcp".into());
+        a.remember_wire(Wire::Streamable).await;
+        // Rewrite the file by hand with a marker: a no-change remember must leave it.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let marked = text.replacen('{', "{\"marker\":{\"era\":\"x\",\"at\":0},", 1);
+        std::fs::write(&file, &marked).unwrap();
+        a.remember_wire(Wire::Streamable).await;
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            marked,
+            "rewritten for nothing"
+        );
+        for i in 0..(MAX_SERVERS + 20) {
+            Memory::new(dir.path().to_owned(), format!("http://s{i}/mcp"))
+                .remember(Spoken::Legacy)
+                .await;
+        }
+        let all = read_all(&file);
+        assert_eq!(all.len(), MAX_SERVERS);
+        assert!(!all.contains_key("marker"), "the oldest went first");
     }
 }

@@ -22,7 +22,7 @@ mod shapes;
 use crate::jsonrpc::{self, Id, Kind, Message};
 use crate::mcp::MODERN_VERSION;
 use crate::relay;
-use crate::transport::{self, Http, Inbox, Legacy, Mode, Modern};
+use crate::transport::{self, Http, Inbox, Legacy, Mode, Modern, Wire};
 use legacy_host::LegacyHost;
 use memory::{Memory, Spoken};
 use modern_host::{Broker, ModernHost};
@@ -162,12 +162,40 @@ impl Era {
     }
 
     fn legacy(&self) -> Legacy {
+        self.legacy_in(self.mode)
+    }
+
+    fn legacy_in(&self, mode: Mode) -> Legacy {
         Legacy::new(
             self.http.clone(),
             self.inbox.clone(),
-            self.mode,
+            mode,
             self.stop.clone(),
         )
+    }
+
+    /// The transport order for a server remembered as initialize-era: straight to the event
+    /// stream if that is what worked last time and the user did not choose.
+    async fn remembered_mode(&self) -> Mode {
+        let Some(memory) = &self.memory else {
+            return self.mode;
+        };
+        match memory.recall().await {
+            Some(seen) if self.mode == Mode::HttpFirst && seen.wire == Some(Wire::Sse) => {
+                tracing::debug!(
+                    "this server spoke HTTP+SSE last time; opening the event stream first"
+                );
+                Mode::SseFirst
+            }
+            _ => self.mode,
+        }
+    }
+
+    /// Remembers which transport an initialize-era connection ended up on.
+    async fn remember_wire(&self, legacy: &Legacy) {
+        if let (Some(memory), Some(wire)) = (&self.memory, legacy.wire()) {
+            memory.remember_wire(wire).await;
+        }
     }
 
     fn modern(&self) -> Arc<Modern> {
@@ -261,8 +289,10 @@ impl Era {
 
     /// Both sides of the `initialize` era: the legacy transports take it from here.
     async fn pass_through(&mut self, first: Message) -> Result<(), Error> {
-        let mut legacy = self.legacy();
+        let mode = self.remembered_mode().await;
+        let mut legacy = self.legacy_in(mode);
         legacy.send(first).await?;
+        self.remember_wire(&legacy).await;
         self.state = State::Legacy(legacy);
         Ok(())
     }
@@ -276,7 +306,8 @@ impl Era {
         // failed transport gives) stays between the bridge and the server.
         let id = self.inbox.internal_id("initialize");
         let mut answer = self.inbox.watch(&id, false);
-        let mut legacy = self.legacy();
+        let mode = self.remembered_mode().await;
+        let mut legacy = self.legacy_in(mode);
         // Returns once the answer is in (or the wait for it ran out).
         legacy.send(first.with_id(&id)).await?;
         if self.stop.is_cancelled() {
@@ -285,6 +316,7 @@ impl Era {
         match answer.try_recv() {
             Ok(reply) if reply.kind() == Kind::Result => {
                 self.inbox.deliver(reply.with_id(host_id)).await;
+                self.remember_wire(&legacy).await;
                 self.state = State::Legacy(legacy);
                 Ok(true)
             }

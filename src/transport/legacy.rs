@@ -97,6 +97,15 @@ impl Legacy {
         }
     }
 
+    /// The transport in use, once connected.
+    pub(crate) fn wire(&self) -> Option<super::Wire> {
+        match self.active {
+            Some(Active::Streamable(_)) => Some(super::Wire::Streamable),
+            Some(Active::Sse(_)) => Some(super::Wire::Sse),
+            None => None,
+        }
+    }
+
     /// Whether the last attempt to connect found the server unreachable (down, not another
     /// era or transport).
     pub(crate) fn unreachable(&self) -> bool {

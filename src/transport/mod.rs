@@ -22,6 +22,13 @@ pub(crate) use events::Cursor;
 pub(crate) use http::Http;
 pub(crate) use inbox::{Inbound, Inbox};
 pub(crate) use legacy::{Legacy, Replier};
+
+/// The transport an `initialize`-era connection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wire {
+    Streamable,
+    Sse,
+}
 pub(crate) use modern::Modern;
 
 use crate::auth::SendError;

@@ -174,3 +174,40 @@ async fn answers_in_flight_are_drained_at_eof() {
     let (code, _) = bridge.finish().await;
     assert_eq!(code, Some(0));
 }
+
+/// An HTTP+SSE-only server seen before is remembered with its transport: the next start goes
+/// straight to the event stream (no probe, no Streamable HTTP POST that gets 404 or 405).
+#[tokio::test]
+async fn remembered_sse_server_goes_straight_to_the_stream() {
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path().to_owned();
+    let server = MockMcp::start(legacy()).await;
+    for run in 0..2 {
+        let dir = dir.clone();
+        let mut bridge = Bridge::start_with(&[&server.sse_url()], move |cmd| {
+            cmd.env("MCP_BRIDGE_CONFIG_DIR", &dir);
+        });
+        let init = bridge.initialize().await;
+        assert_eq!(init["result"]["protocolVersion"], "2024-11-05", "run {run}");
+        bridge.finish().await;
+    }
+    let posts: Vec<String> = server
+        .http(Method::POST)
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    let to_sse = posts.iter().filter(|p| p.as_str() == "/sse").count();
+    assert_eq!(
+        to_sse, 2,
+        "only the first run probed and tried Streamable HTTP: {posts:?}"
+    );
+    let eras: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("eras.json")).unwrap()).unwrap();
+    assert!(
+        eras.as_object()
+            .unwrap()
+            .values()
+            .all(|e| e["transport"] == "sse"),
+        "{eras}"
+    );
+}
