@@ -1,0 +1,136 @@
+//! The interactive part of the OAuth client: a browser login (discovery, the scopes to ask
+//! for, the client's identity, the loopback callback, the code exchange).
+
+use super::{FlowState, OAuth, derived_port};
+use crate::auth::challenge::Challenge;
+use crate::auth::discovery::{self, Discovery};
+use crate::auth::registration::{self, Source};
+use crate::auth::{AuthError, flow};
+
+impl OAuth {
+    /// Discovery, client identity, browser, token; the caller holds both locks.
+    pub(super) async fn login_locked(
+        &self,
+        flow: &mut FlowState,
+        challenge: Option<&Challenge>,
+        step_up_scopes: Option<Vec<String>>,
+    ) -> Result<(), AuthError> {
+        let mut discovery = discovery::discover(&self.http, &self.server, challenge).await?;
+        if let Some(resource) = &self.options.resource {
+            discovery.resource = resource.clone();
+        }
+        // Refuse a server without PKCE S256 before registering with it or binding a port.
+        let methods = &discovery.metadata.code_challenge_methods_supported;
+        flow::require_s256(methods.as_deref())?;
+        let scopes = self.choose_scopes(&discovery, challenge, step_up_scopes);
+        // One retry with a fresh registration if the server no longer knows a cached one.
+        let mut retried = false;
+        let (issued, registration) = loop {
+            let callback = self.bind_callback().await?;
+            let redirect_uri = callback.redirect_uri();
+            let (registration, source) = registration::client_for(
+                &self.http,
+                &self.store,
+                &discovery.metadata,
+                &redirect_uri,
+                &self.options.client,
+                &scopes,
+            )
+            .await
+            .map_err(|e| static_token_hint(&discovery, e))?;
+            let login = flow::Login {
+                discovery: &discovery,
+                registration: &registration,
+                scopes: &scopes,
+                launcher: &self.options.launcher,
+                timeout: self.options.timeout,
+                cancel: &self.cancel,
+            };
+            match flow::browser_login(&self.http, callback, login).await {
+                Ok(issued) => break (issued, registration),
+                Err(AuthError::InvalidClient(e))
+                    if !retried && matches!(source, Source::Cached | Source::Registered) =>
+                {
+                    tracing::info!(
+                        "the authorization server rejected the stored registration ({e}); registering again"
+                    );
+                    self.store
+                        .forget_registration(&discovery.metadata.issuer, redirect_uri.as_str())
+                        .await?;
+                    retried = true;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let tokens = self.tokens_from(issued, &registration, &discovery.resource, &scopes, None);
+        self.store.put_tokens(&tokens).await?;
+        flow.requested = scopes;
+        flow.discovery = Some(discovery);
+        self.adopt(tokens.clone());
+        tracing::info!(issuer = %tokens.issuer, "authorized");
+        *self
+            .logged_in
+            .write()
+            .expect("token lock is never poisoned") = Some(tokens);
+        Ok(())
+    }
+
+    /// The scopes to request: a step-up's union (which already holds `--scope`'s), else
+    /// `--scope`, else the challenge's, else the PRM's `scopes_supported`, else none; plus
+    /// `offline_access` when the authorization server offers it (for a refresh token).
+    fn choose_scopes(
+        &self,
+        discovery: &Discovery,
+        challenge: Option<&Challenge>,
+        step_up: Option<Vec<String>>,
+    ) -> Vec<String> {
+        let mut scopes = step_up
+            .or_else(|| self.options.scopes.clone())
+            .or_else(|| challenge.and_then(Challenge::scopes))
+            .or_else(|| discovery.prm_scopes.clone())
+            .unwrap_or_default();
+        let offers_offline = discovery
+            .metadata
+            .scopes_supported
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|s| s == "offline_access"));
+        if offers_offline && !scopes.iter().any(|s| s == "offline_access") {
+            scopes.push("offline_access".to_owned());
+        }
+        scopes
+    }
+
+    /// Binds the loopback callback: the pinned port, else the server's derived port, else
+    /// (when that one is busy) any free port, which means a fresh registration.
+    async fn bind_callback(&self) -> Result<crate::auth::callback::CallbackServer, AuthError> {
+        use crate::auth::callback::{self, CallbackError};
+        let host = &self.options.callback_host;
+        if let Some(port) = self.options.callback_port {
+            return Ok(callback::bind(host, port).await?);
+        }
+        let port = derived_port(&self.server_id);
+        match callback::bind(host, port).await {
+            Ok(server) => Ok(server),
+            Err(CallbackError::PortInUse(_)) => {
+                tracing::info!(
+                    port,
+                    "the usual callback port is busy; using another (the client registers again)"
+                );
+                Ok(callback::bind(host, 0).await?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A registration that failed against endpoints that were only guessed (the server has no
+/// OAuth metadata at all) most likely means OAuth is the wrong way in: say what to do.
+fn static_token_hint(discovery: &Discovery, e: AuthError) -> AuthError {
+    if !discovery.guessed {
+        return e;
+    }
+    AuthError::Refused(format!(
+        "this server answered 401 but publishes no OAuth metadata, so it probably wants a static token: pass --bearer TOKEN or set MCP_BRIDGE_BEARER (OAuth was tried anyway and failed: {})",
+        crate::net::error_chain(&e)
+    ))
+}
