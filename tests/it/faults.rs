@@ -12,12 +12,14 @@
 //! only clock readings are lower bounds that show a fault really happened.
 
 use crate::support::Bridge;
-use crate::support::mock::{Answer, Config, MockMcp};
+use crate::support::mock::{Answer, Config, Gate, MockMcp};
 use crate::support::proxy::{Action, FaultProxy, NewConnections};
 use futures::future::join_all;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -626,6 +628,50 @@ async fn eof_while_the_link_is_stalled() {
         rig.host.finish().await;
     })
     .await;
+}
+
+/// The server loses the session (404), and the connection drops while the bridge replays
+/// the handshake on a new one (a server restarting, say; the soak benchmark ran into it).
+/// The call that met the 404 gets its one answer, an error; the next call must work. It
+/// does not: `reinitialize` (transport/streamable.rs) clears the session id before the
+/// replay and nothing sets it again when the replay fails, so from then on every request
+/// goes out without a session id, the server answers 400 (not 404, which would start a
+/// new replay), and the bridge is stuck until it is restarted. The failed replay is also
+/// reported as "the server refused initialize" though the server refused nothing.
+#[tokio::test]
+#[ignore = "bridge defect: a failed handshake replay leaves the session without an id; every later request gets HTTP 400"]
+async fn failed_handshake_replay_is_tried_again() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = Arc::new(FaultProxy::start(listener.local_addr().unwrap()).await);
+    let drop_next_initialize = Arc::new(AtomicBool::new(false));
+    let gate = {
+        let (proxy, armed) = (proxy.clone(), drop_next_initialize.clone());
+        Gate(Arc::new(move |_: &_, body: &Value| {
+            if body["method"] == "initialize" && armed.swap(false, Ordering::SeqCst) {
+                proxy.reset();
+            }
+            None
+        }))
+    };
+    let server = MockMcp::start_on(
+        listener,
+        Config {
+            gate: Some(gate),
+            ..Config::default()
+        },
+    );
+    let mut host = Host::start("replay fails", &proxy.url("/mcp")).await;
+    host.echo_ok("before").await;
+    server.expire_sessions();
+    drop_next_initialize.store(true, Ordering::SeqCst);
+    let id = host.send_echo("meets the 404").await;
+    host.answers(&[id]).await;
+    assert!(
+        proxy.stats().resets > 0,
+        "the replay's connection was not reset"
+    );
+    host.echo_ok("after the failed replay").await;
+    host.finish().await;
 }
 
 // --- Against server-everything ---------------------------------------------------------------
