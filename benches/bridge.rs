@@ -26,10 +26,26 @@
 //! cargo bench --bench bridge                   # 20 starts, 1000 sequential, 5000 at 32 in flight
 //! cargo bench --bench bridge -- --quick        # smaller counts, for smoke runs
 //! cargo bench --bench bridge -- --instructions # only the instruction counts
+//! cargo bench --bench bridge -- --latency      # through a proxy adding 50 ms each way
+//! cargo bench --bench bridge -- --soak         # 100,000 calls against a faulty server
 //! ```
+//!
+//! `--latency` and `--soak` take `--calls N` (see `bridge/latency.rs` and `bridge/soak.rs`);
+//! both put the fault proxy of the end-to-end tests (tests/it/support/proxy.rs) in front of
+//! their server.
 
 #[path = "bridge/instructions.rs"]
 mod instructions;
+#[path = "bridge/latency.rs"]
+mod latency;
+#[path = "../tests/it/support/proxy.rs"]
+#[expect(
+    dead_code,
+    reason = "the benchmarks use only some of the proxy's faults"
+)]
+mod proxy;
+#[path = "bridge/soak.rs"]
+mod soak;
 
 use anyhow::{Context, Result, ensure};
 use axum::Router;
@@ -83,6 +99,19 @@ fn main() -> ExitCode {
             }
         };
     }
+    let calls = match calls_arg() {
+        Ok(calls) => calls,
+        Err(e) => {
+            eprintln!("bridge benchmark: error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if std::env::args().any(|a| a == "--latency") {
+        return run_mode(latency::measure(calls.unwrap_or(latency::DEFAULT_CALLS)));
+    }
+    if std::env::args().any(|a| a == "--soak") {
+        return run_mode(soak::run(calls.unwrap_or(soak::DEFAULT_CALLS)));
+    }
     // cargo also passes `--bench`; only `--quick` means anything here.
     let (starts, warmup, sequential, concurrent) = match std::env::args().any(|a| a == "--quick") {
         true => (5, 50, 200, 1000),
@@ -109,6 +138,35 @@ fn main() -> ExitCode {
         println!("\ninstruction counts skipped: {e:#}");
     }
     ExitCode::SUCCESS
+}
+
+/// The value of `--calls N`, if given.
+fn calls_arg() -> Result<Option<u64>> {
+    let mut args = std::env::args().skip_while(|a| a != "--calls");
+    match (args.next(), args.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(n)) => n
+            .parse()
+            .map(Some)
+            .with_context(|| format!("--calls takes a number, not {n:?}")),
+        (Some(_), None) => anyhow::bail!("--calls takes a number"),
+    }
+}
+
+/// Runs one of the modes on a current-thread runtime; its error fails the run.
+fn run_mode(mode: impl Future<Output = Result<()>>) -> ExitCode {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the runtime")
+        .and_then(|rt| rt.block_on(mode));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bridge benchmark: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn run(counts: &Counts) -> Result<()> {

@@ -3,6 +3,7 @@
 pub mod mock;
 pub mod modern_mock;
 pub mod oauth;
+pub mod proxy;
 pub mod raw;
 
 use serde_json::{Value, json};
