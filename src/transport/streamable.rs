@@ -526,22 +526,43 @@ impl Streamable {
         let Some(initialize) = handshake.initialize else {
             return Err(Error::SessionExpired);
         };
-        self.session
+        // The replay goes out without a session; if it fails, the old id is put back, so the
+        // next request meets the same 404 and tries again instead of going out with none.
+        let previous = self
+            .session
             .lock()
             .expect("session lock is never poisoned")
-            .id = None;
+            .id
+            .take();
+        let restore = |me: &Self| {
+            me.session
+                .lock()
+                .expect("session lock is never poisoned")
+                .id
+                .clone_from(&previous);
+        };
         let id = self.conn.inbox.internal_id("reinit");
         let replay = initialize.with_id(&id);
         let answer = self.conn.inbox.watch(&id, false);
-        let result = self.post(&replay).await;
-        self.finish(result, &replay).await;
-        let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, answer)
-            .await
-            .map_err(|_| Error::HandshakeUnanswered)?
-            .map_err(|_| Error::HandshakeUnanswered)?;
-        if reply.kind() == Kind::Error {
-            return Err(Error::HandshakeRefused(reply.as_str().to_owned()));
-        }
+        let outcome = match self.post(&replay).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                restore(self);
+                return Err(e);
+            }
+        };
+        self.finish(Ok(outcome), &replay).await;
+        let reply = match tokio::time::timeout(HANDSHAKE_TIMEOUT, answer).await {
+            Ok(Ok(reply)) if reply.kind() != Kind::Error => reply,
+            Ok(Ok(reply)) => {
+                restore(self);
+                return Err(Error::HandshakeRefused(reply.as_str().to_owned()));
+            }
+            _ => {
+                restore(self);
+                return Err(Error::HandshakeUnanswered);
+            }
+        };
         self.record_initialize_result(&reply);
         let result = match &handshake.initialized {
             Some(initialized) => Some(self.post(initialized).await),
