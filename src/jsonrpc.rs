@@ -281,7 +281,12 @@ impl Message {
         let env: Envelope<'_> = match serde_json::from_str(&text) {
             Ok(env) => env,
             Err(e) if e.is_data() => {
-                // Valid JSON of the wrong shape (a member of the wrong type, twice, ...).
+                // Valid JSON of the wrong shape (a member of the wrong type, twice, ...), or
+                // not JSON at all: serde reports the first problem it meets, and the text
+                // may break off after a wrong member.
+                if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+                    return Err(ParseError::NotJson(syntax.to_string()));
+                }
                 return Err(ParseError::Invalid {
                     id: salvage_id(&text),
                     reason: e.to_string(),
@@ -673,6 +678,26 @@ mod tests {
         assert!(matches!(
             Message::parse(r#"{"jsonrpc":"2.0","id":{"a":1},"method":"x"}"#),
             Err(ParseError::Invalid { id: None, .. })
+        ));
+    }
+
+    /// Text that is not JSON is a parse error even when a member before the point where it
+    /// breaks off has the wrong type or comes twice. Found by the `stdin_envelope` fuzz target.
+    #[test]
+    fn broken_json_with_a_bad_member_is_not_json() {
+        for text in [
+            r#"{"jsonrpc":5,"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"x"} {"jsonrpc":"2.0"}"#,
+            r#"{"jsonrpc":"2.0","method":7,"id":1"#,
+        ] {
+            assert!(
+                matches!(Message::parse(text), Err(ParseError::NotJson(_))),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            Message::parse(r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"x"}"#),
+            Err(ParseError::Invalid { .. })
         ));
     }
 
