@@ -266,6 +266,14 @@ impl Message {
 
     /// Parses one message from text the caller no longer needs (no copy is made).
     pub(crate) fn parse_owned(text: String) -> Result<Message, ParseError> {
+        if text.contains(['\n', '\r']) {
+            // Removing line breaks is safe only where JSON allows them, between tokens. Text
+            // that is not JSON is judged as it came: without its line breaks, a raw one in a
+            // string, or between two digits, would make it a different but valid message.
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+                return Err(ParseError::NotJson(e.to_string()));
+            }
+        }
         let text = single_line(text);
         let trimmed = text.trim_start();
         if !trimmed.starts_with('{') {
@@ -722,6 +730,23 @@ mod tests {
         let v: Value = serde_json::from_str(m.as_str()).unwrap();
         assert_eq!(v["result"]["t"], "a\nb");
         assert_eq!(m.result::<Value>().unwrap()["t"], "a\nb");
+    }
+
+    /// Line breaks are removed from JSON only: one inside a string or a number, or beside
+    /// characters that are not JSON whitespace, leaves the text what it was, not JSON. Found
+    /// by the `stdin_envelope` fuzz target.
+    #[test]
+    fn line_breaks_do_not_repair_broken_json() {
+        for text in [
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\nb\"}",
+            "{\"jsonrpc\":\"2.0\",\"id\":1\r2,\"method\":\"x\"}",
+            "\u{b}{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\"}\n",
+        ] {
+            assert!(
+                matches!(Message::parse(text), Err(ParseError::NotJson(_))),
+                "{text:?}"
+            );
+        }
     }
 
     /// Bridge-made messages are valid JSON-RPC that parses to the same envelope.
