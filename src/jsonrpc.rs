@@ -266,6 +266,14 @@ impl Message {
 
     /// Parses one message from text the caller no longer needs (no copy is made).
     pub(crate) fn parse_owned(text: String) -> Result<Message, ParseError> {
+        if text.contains(['\n', '\r']) {
+            // Removing line breaks is safe only where JSON allows them, between tokens. Text
+            // that is not JSON is judged as it came: without its line breaks, a raw one in a
+            // string, or between two digits, would make it a different but valid message.
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+                return Err(ParseError::NotJson(e.to_string()));
+            }
+        }
         let text = single_line(text);
         let trimmed = text.trim_start();
         if !trimmed.starts_with('{') {
@@ -281,7 +289,12 @@ impl Message {
         let env: Envelope<'_> = match serde_json::from_str(&text) {
             Ok(env) => env,
             Err(e) if e.is_data() => {
-                // Valid JSON of the wrong shape (a member of the wrong type, twice, ...).
+                // Valid JSON of the wrong shape (a member of the wrong type, twice, ...), or
+                // not JSON at all: serde reports the first problem it meets, and the text
+                // may break off after a wrong member.
+                if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+                    return Err(ParseError::NotJson(syntax.to_string()));
+                }
                 return Err(ParseError::Invalid {
                     id: salvage_id(&text),
                     reason: e.to_string(),
@@ -676,6 +689,26 @@ mod tests {
         ));
     }
 
+    /// Text that is not JSON is a parse error even when a member before the point where it
+    /// breaks off has the wrong type or comes twice. Found by the `stdin_envelope` fuzz target.
+    #[test]
+    fn broken_json_with_a_bad_member_is_not_json() {
+        for text in [
+            r#"{"jsonrpc":5,"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"x"} {"jsonrpc":"2.0"}"#,
+            r#"{"jsonrpc":"2.0","method":7,"id":1"#,
+        ] {
+            assert!(
+                matches!(Message::parse(text), Err(ParseError::NotJson(_))),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            Message::parse(r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"x"}"#),
+            Err(ParseError::Invalid { .. })
+        ));
+    }
+
     /// Arrays are never messages, even ones serde could read as a positional struct.
     #[test]
     fn arrays_are_not_messages() {
@@ -697,6 +730,23 @@ mod tests {
         let v: Value = serde_json::from_str(m.as_str()).unwrap();
         assert_eq!(v["result"]["t"], "a\nb");
         assert_eq!(m.result::<Value>().unwrap()["t"], "a\nb");
+    }
+
+    /// Line breaks are removed from JSON only: one inside a string or a number, or beside
+    /// characters that are not JSON whitespace, leaves the text what it was, not JSON. Found
+    /// by the `stdin_envelope` fuzz target.
+    #[test]
+    fn line_breaks_do_not_repair_broken_json() {
+        for text in [
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\nb\"}",
+            "{\"jsonrpc\":\"2.0\",\"id\":1\r2,\"method\":\"x\"}",
+            "\u{b}{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\"}\n",
+        ] {
+            assert!(
+                matches!(Message::parse(text), Err(ParseError::NotJson(_))),
+                "{text:?}"
+            );
+        }
     }
 
     /// Bridge-made messages are valid JSON-RPC that parses to the same envelope.

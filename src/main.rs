@@ -1,53 +1,9 @@
 //! mcp-bridge: use a remote MCP server from any stdio MCP host.
 //!
-//! `main` only parses arguments, starts logging and the runtime, dispatches, and maps the
-//! result to an exit code. Everything else lives in the modules below.
+//! The program lives in the library (`src/lib.rs`); `main` only hands over to it.
 
 #![deny(clippy::print_stdout)]
 
-mod auth;
-mod cli;
-mod clock;
-mod commands;
-mod endpoint;
-mod env;
-mod era;
-mod exit;
-mod headers;
-mod jsonrpc;
-mod logging;
-mod mcp;
-mod net;
-mod relay;
-mod secret;
-mod stdio;
-mod store;
-mod tool_filter;
-mod transport;
-
-use clap::Parser;
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    logging::init(&cli.log);
-    // One thread is plenty for a relay and keeps start-up and memory small; blocking work
-    // (stdin, stdout) runs on tokio's blocking pool.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            return exit::report(&anyhow::Error::new(e).context("failed to start the runtime"))
-                .into();
-        }
-    };
-    let status = match runtime.block_on(commands::dispatch(cli)) {
-        Ok(status) => status,
-        Err(e) => exit::report(&e),
-    };
-    // stdin may still be blocked in a read on the blocking pool; do not wait for it.
-    runtime.shutdown_background();
-    status.into()
+fn main() -> std::process::ExitCode {
+    mcp_bridge::main_entry()
 }
