@@ -11,7 +11,8 @@
 //! - a block with fields but no `data` line gets an empty one (the crate drops such blocks,
 //!   losing the `id` and `retry` of a priming event, which the specification keeps);
 //! - a leading byte-order mark is dropped, and bytes that are not UTF-8 are replaced rather
-//!   than ending the stream;
+//!   than ending the stream (the replacement characters, which can take more room than the
+//!   bytes did, are what counts against the limit);
 //! - the crate gets complete lines only, a few dozen at a time: it rescans an incomplete
 //!   line from its start on every chunk, and copies the rest of its buffer for every line
 //!   it takes, so a long line in small chunks, or one chunk of many short lines, would cost
@@ -22,6 +23,7 @@
 use bytes::{Bytes, BytesMut};
 use eventsource_stream::{EventStream, Eventsource};
 use futures::stream::{BoxStream, Stream, StreamExt};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -183,7 +185,14 @@ impl<S> Framer<S> {
 
     /// A line terminator: an empty line ends the event, any other line joins it.
     fn end_line(&mut self) -> Result<(), TooLarge> {
-        let line = std::mem::take(&mut self.line);
+        let mut line = std::mem::take(&mut self.line);
+        if let Cow::Owned(decoded) = String::from_utf8_lossy(&line) {
+            self.held += decoded.len().saturating_sub(line.len());
+            if self.held > self.limit {
+                return Err(TooLarge { limit: self.limit });
+            }
+            line = BytesMut::from(decoded.as_bytes());
+        }
         if line.is_empty() {
             if self.has_field && !self.has_data {
                 self.emit(b"data:");
