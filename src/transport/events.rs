@@ -118,6 +118,8 @@ pub(crate) struct Framer<S> {
     ready: VecDeque<(BytesMut, usize)>,
     /// Set after an error or the end: nothing more is read.
     done: bool,
+    /// An event grew too large; reported once the lines completed before it are passed on.
+    failed: Option<TooLarge>,
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -138,6 +140,7 @@ impl<S> Framer<S> {
             has_data: false,
             ready: VecDeque::new(),
             done: false,
+            failed: None,
         }
     }
 
@@ -242,6 +245,9 @@ where
                 };
                 return Poll::Ready(Some(Ok(text)));
             }
+            if let Some(e) = self.failed.take() {
+                return Poll::Ready(Some(Err(e.into())));
+            }
             if self.done {
                 return Poll::Ready(None);
             }
@@ -259,9 +265,10 @@ where
                 Poll::Ready(Some(Ok(chunk))) => chunk,
             };
             if let Err(e) = self.push(&chunk) {
+                // Events that ended before the one that grew too large still reach the
+                // decoder, however the bytes were split into chunks; the error follows.
                 self.done = true;
-                self.ready.clear();
-                return Poll::Ready(Some(Err(e.into())));
+                self.failed = Some(e);
             }
         }
     }

@@ -117,6 +117,30 @@ fn replaced_bytes_count_against_the_limit() {
     assert_eq!(events[0].data, "\u{fffd}".repeat(8));
 }
 
+/// Events that end before one grows past the limit are delivered, whatever the chunks; the
+/// error comes after them. Found by the `sse_events` fuzz target.
+#[test]
+fn events_before_an_oversized_one_arrive() {
+    let input = b"data: a\n\ndata: b\n\ndata: 0123456789abcdef\n\ndata: c\n\n";
+    for piece in [1, 5, input.len()] {
+        let chunks: Vec<Result<Bytes, EventError>> = input
+            .chunks(piece)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let mut reader = EventReader::from_stream(stream::iter(chunks).boxed(), 16);
+        futures::executor::block_on(async {
+            for data in ["a", "b"] {
+                let event = reader.next_event().await.unwrap().unwrap();
+                assert_eq!(event.data, data, "piece size {piece}");
+            }
+            assert!(
+                matches!(reader.next_event().await, Err(EventError::TooLarge(_))),
+                "piece size {piece}"
+            );
+        });
+    }
+}
+
 /// The limit holds while the bytes arrive: an endless event never grows a buffer past it.
 #[test]
 fn never_buffers_past_the_limit() {
