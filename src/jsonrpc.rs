@@ -534,12 +534,15 @@ fn span_of(whole: &str, part: &str) -> Range<usize> {
 ///
 /// Each element is parsed on its own, so one bad element does not lose the others.
 pub(crate) fn parse_batch(text: &str) -> Result<Vec<Result<Message, ParseError>>, ParseError> {
-    let trimmed = text.trim_start();
-    if !trimmed.starts_with('[') {
+    // Only JSON's own whitespace may come first: after any other, the text is not JSON.
+    if !text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('[')
+    {
         return Ok(vec![Message::parse(text)]);
     }
     let items: Vec<&RawValue> =
-        serde_json::from_str(trimmed).map_err(|e| ParseError::NotJson(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| ParseError::NotJson(e.to_string()))?;
     if items.is_empty() {
         return Err(ParseError::Invalid {
             id: None,
@@ -828,5 +831,20 @@ mod tests {
         assert!(items[0].is_ok() && items[1].is_err());
         assert!(parse_batch("[]").is_err());
         assert!(matches!(parse_batch("[1,"), Err(ParseError::NotJson(_))));
+    }
+
+    /// Text that starts with whitespace JSON does not allow is not JSON, even when an array
+    /// follows. Found by the `stdin_envelope` fuzz target.
+    #[test]
+    fn a_batch_starts_with_json_whitespace_only() {
+        let batch = r#"[{"jsonrpc":"2.0","id":1,"method":"a"}]"#;
+        for lead in ["\u{b}", "\u{a0}", "\u{3000}"] {
+            let items = parse_batch(&format!("{lead}{batch}")).unwrap();
+            assert!(
+                matches!(items[..], [Err(ParseError::NotJson(_))]),
+                "{lead:?}"
+            );
+        }
+        assert_eq!(parse_batch(&format!(" \r\n\t{batch}")).unwrap().len(), 1);
     }
 }

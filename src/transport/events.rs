@@ -11,7 +11,8 @@
 //! - a block with fields but no `data` line gets an empty one (the crate drops such blocks,
 //!   losing the `id` and `retry` of a priming event, which the specification keeps);
 //! - a leading byte-order mark is dropped, and bytes that are not UTF-8 are replaced rather
-//!   than ending the stream;
+//!   than ending the stream (the replacement characters, which can take more room than the
+//!   bytes did, are what counts against the limit);
 //! - the crate gets complete lines only, a few dozen at a time: it rescans an incomplete
 //!   line from its start on every chunk, and copies the rest of its buffer for every line
 //!   it takes, so a long line in small chunks, or one chunk of many short lines, would cost
@@ -22,6 +23,7 @@
 use bytes::{Bytes, BytesMut};
 use eventsource_stream::{EventStream, Eventsource};
 use futures::stream::{BoxStream, Stream, StreamExt};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -116,6 +118,8 @@ pub(crate) struct Framer<S> {
     ready: VecDeque<(BytesMut, usize)>,
     /// Set after an error or the end: nothing more is read.
     done: bool,
+    /// An event grew too large; reported once the lines completed before it are passed on.
+    failed: Option<TooLarge>,
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -136,6 +140,7 @@ impl<S> Framer<S> {
             has_data: false,
             ready: VecDeque::new(),
             done: false,
+            failed: None,
         }
     }
 
@@ -183,7 +188,14 @@ impl<S> Framer<S> {
 
     /// A line terminator: an empty line ends the event, any other line joins it.
     fn end_line(&mut self) -> Result<(), TooLarge> {
-        let line = std::mem::take(&mut self.line);
+        let mut line = std::mem::take(&mut self.line);
+        if let Cow::Owned(decoded) = String::from_utf8_lossy(&line) {
+            self.held += decoded.len().saturating_sub(line.len());
+            if self.held > self.limit {
+                return Err(TooLarge { limit: self.limit });
+            }
+            line = BytesMut::from(decoded.as_bytes());
+        }
         if line.is_empty() {
             if self.has_field && !self.has_data {
                 self.emit(b"data:");
@@ -233,6 +245,9 @@ where
                 };
                 return Poll::Ready(Some(Ok(text)));
             }
+            if let Some(e) = self.failed.take() {
+                return Poll::Ready(Some(Err(e.into())));
+            }
             if self.done {
                 return Poll::Ready(None);
             }
@@ -250,9 +265,10 @@ where
                 Poll::Ready(Some(Ok(chunk))) => chunk,
             };
             if let Err(e) = self.push(&chunk) {
+                // Events that ended before the one that grew too large still reach the
+                // decoder, however the bytes were split into chunks; the error follows.
                 self.done = true;
-                self.ready.clear();
-                return Poll::Ready(Some(Err(e.into())));
+                self.failed = Some(e);
             }
         }
     }

@@ -102,6 +102,45 @@ fn enforces_the_limit() {
     assert_eq!(decode_in_pieces(&many, 5, 16).unwrap().len(), 100);
 }
 
+/// Bytes that are not UTF-8 count against the limit as the replacement characters they
+/// become, so no event is over the limit once decoded. Found by the `sse_events` fuzz target.
+#[test]
+fn replaced_bytes_count_against_the_limit() {
+    let mut input = b"data: ".to_vec();
+    input.extend_from_slice(&[0xff; 8]); // 14 bytes as sent, 30 once decoded
+    input.extend_from_slice(b"\n\n");
+    assert!(matches!(
+        decode_in_pieces(&input, 3, 16),
+        Err(EventError::TooLarge(TooLarge { limit: 16 }))
+    ));
+    let events = decode_in_pieces(&input, 3, 30).unwrap();
+    assert_eq!(events[0].data, "\u{fffd}".repeat(8));
+}
+
+/// Events that end before one grows past the limit are delivered, whatever the chunks; the
+/// error comes after them. Found by the `sse_events` fuzz target.
+#[test]
+fn events_before_an_oversized_one_arrive() {
+    let input = b"data: a\n\ndata: b\n\ndata: 0123456789abcdef\n\ndata: c\n\n";
+    for piece in [1, 5, input.len()] {
+        let chunks: Vec<Result<Bytes, EventError>> = input
+            .chunks(piece)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let mut reader = EventReader::from_stream(stream::iter(chunks).boxed(), 16);
+        futures::executor::block_on(async {
+            for data in ["a", "b"] {
+                let event = reader.next_event().await.unwrap().unwrap();
+                assert_eq!(event.data, data, "piece size {piece}");
+            }
+            assert!(
+                matches!(reader.next_event().await, Err(EventError::TooLarge(_))),
+                "piece size {piece}"
+            );
+        });
+    }
+}
+
 /// The limit holds while the bytes arrive: an endless event never grows a buffer past it.
 #[test]
 fn never_buffers_past_the_limit() {
