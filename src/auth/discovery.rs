@@ -148,6 +148,17 @@ pub(crate) fn check_resource(resource: &str, server: &Url) -> Result<String, Aut
             endpoint::for_log(server)
         ))
     };
+    // URL parsing silently drops tabs and line breaks (and trims spaces), so the text sent as
+    // `resource` would not be the URL checked below; it is refused, as such endpoints are.
+    if resource
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(AuthError::Discovery(format!(
+            "the protected resource metadata's resource {} contains control characters or whitespace; refusing to authorize",
+            net::excerpt(resource, 200)
+        )));
+    }
     let parsed = Url::parse(resource).map_err(|_| mismatch())?;
     if !endpoint::same_origin(&parsed, server) || parsed.fragment().is_some() {
         return Err(mismatch());
@@ -450,6 +461,24 @@ mod tests {
         assert!(check_resource("https://u@h.example/api", &server).is_err());
         assert!(check_resource("https://h.example/api?tenant=x", &server).is_err());
         assert!(check_resource("not a url", &server).is_err());
+    }
+
+    /// A resource the URL parser would read without some of its characters (tabs, line
+    /// breaks, surrounding spaces) is refused: the text sent would not be the URL checked.
+    /// Found by the `url_policy` fuzz target.
+    #[test]
+    fn resource_text_is_the_url_checked() {
+        let server = url("https://h.example/api/mcp");
+        for bad in [
+            "https://h.example/a\tpi",
+            "https://h.example/api\n",
+            "https://h.exa\r\nmple/api",
+            " https://h.example/api",
+            "https://h.example/api\u{1}",
+        ] {
+            assert!(check_resource(bad, &server).is_err(), "{bad:?}");
+        }
+        assert!(check_resource("https://h.example/api", &server).is_ok());
     }
 
     fn raw(issuer: &str, authz: &str) -> RawAsMetadata {
