@@ -7,6 +7,7 @@
 #   4. runs the credential store against a real Secret Service (gnome-keyring in a private
 #      D-Bus session), and its file fallback where no keyring works
 #   5. runs the interop tests against real peers and the MCP conformance suite
+#   6. runs every fuzz target (fuzz/) for a short while from its committed seeds
 #
 # Every step must pass; the first failure stops the run with a non-zero exit.
 set -euo pipefail
@@ -74,6 +75,40 @@ keyring_tests() {
   echo "keyring: $passed store tests passed against real keyring setups"
 }
 
+# Every fuzz target for FUZZ_SECONDS (default 30) from its committed seeds (fuzz/README.md).
+# libFuzzer adds the inputs it finds to its first corpus directory, so it gets a throwaway
+# copy of the seeds; a crash lands in fuzz/artifacts/<target>/ (git-ignored) for replaying.
+# A target that fails to build, crashes, breaks an invariant or stalls fails the script.
+fuzz_tests() {
+  command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+  rustup run nightly rustc --version >/dev/null 2>&1 ||
+    rustup toolchain install nightly --profile minimal
+  local targets target tmp
+  cargo fmt --manifest-path fuzz/Cargo.toml --check
+  targets="$(cargo +nightly fuzz list)"
+  [[ -n "$targets" ]] || {
+    echo "error: cargo fuzz lists no targets" >&2
+    return 1
+  }
+  tmp="$(mktemp -d)"
+  for target in $targets; do
+    [[ -d "fuzz/corpus/$target" ]] || {
+      echo "error: fuzz target $target has no corpus in fuzz/corpus/$target" >&2
+      rm -rf "$tmp"
+      return 1
+    }
+    cp -R "fuzz/corpus/$target" "$tmp/$target"
+    echo "fuzz: $target for ${FUZZ_SECONDS:-30}s"
+    if ! cargo +nightly fuzz run "$target" "$tmp/$target" -- \
+      -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -print_final_stats=1; then
+      echo "error: fuzz target $target failed (see fuzz/artifacts/$target/)" >&2
+      rm -rf "$tmp"
+      return 1
+    fi
+  done
+  rm -rf "$tmp"
+}
+
 step "installing interop peers"
 scripts/setup-peers.sh
 
@@ -92,5 +127,8 @@ keyring_tests
 step "interop: real peers and the conformance suite"
 cargo build --locked
 MCP_BRIDGE_BIN="$PWD/target/debug/mcp-bridge" tests/interop/run.sh
+
+step "fuzz: every target briefly, from its seeds"
+fuzz_tests
 
 printf '\nall checks passed in %ss\n' "$((SECONDS - started))"

@@ -1,9 +1,9 @@
 //! mcp-bridge: use a remote MCP server from any stdio MCP host.
 //!
-//! The crate is a binary at heart; it is built as a library too only so that tools beside
-//! the binary can reach its internals. The public surface is [`main_entry`], which the
-//! binary calls and which holds everything `main` does. Every other module stays private and
-//! its items `pub(crate)`.
+//! The crate is a binary at heart; it is built as a library too only so that the fuzz
+//! targets in `fuzz/` can reach its parsers. The public surface is [`main_entry`], which the
+//! binary calls and which holds everything `main` does, and the hidden [`fuzzing`] module.
+//! Every other module stays private and its items `pub(crate)`.
 //!
 //! `main_entry` only parses arguments, starts logging and the runtime, dispatches, and maps
 //! the result to an exit code. Everything else lives in the modules below.
@@ -29,6 +29,9 @@ mod stdio;
 mod store;
 mod tool_filter;
 mod transport;
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 use clap::Parser;
 use std::process::ExitCode;

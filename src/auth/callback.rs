@@ -283,7 +283,7 @@ async fn receive(
 
 /// Decides what a callback query means. The state is checked first, so nothing else in a
 /// request with the wrong state is looked at.
-fn judge(query: &str, expected_state: &str) -> Result<CallbackParams, CallbackError> {
+pub(crate) fn judge(query: &str, expected_state: &str) -> Result<CallbackParams, CallbackError> {
     let mut p = Params::default();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         let slot = match &*name {

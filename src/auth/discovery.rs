@@ -42,8 +42,9 @@ pub(crate) struct AsMetadata {
     pub(crate) iss_parameter_supported: bool,
 }
 
+/// Authorization Server Metadata as fetched, before [`validate_metadata`] checks it.
 #[derive(Deserialize)]
-struct RawAsMetadata {
+pub(crate) struct RawAsMetadata {
     issuer: Option<String>,
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
@@ -229,7 +230,8 @@ pub(crate) async fn fetch_as_metadata(
     )))
 }
 
-fn validate_metadata(raw: RawAsMetadata, issuer: &str) -> Result<AsMetadata, AuthError> {
+/// Checks fetched metadata: the issuer must be `issuer` exactly, the endpoints usable.
+pub(crate) fn validate_metadata(raw: RawAsMetadata, issuer: &str) -> Result<AsMetadata, AuthError> {
     let got = raw.issuer.unwrap_or_default();
     if got != issuer {
         return Err(AuthError::Discovery(format!(

@@ -10,7 +10,7 @@
 //!
 //! This module knows nothing of stdio, the command line or translation between eras.
 
-mod events;
+pub(crate) mod events;
 pub(crate) mod http;
 mod inbox;
 mod legacy;
