@@ -10,7 +10,9 @@
 //!   ended by CRs at the end of a body was never dispatched);
 //! - a block with fields but no `data` line gets an empty one (the crate drops such blocks,
 //!   losing the `id` and `retry` of a priming event, which the specification keeps);
-//! - a leading byte-order mark is dropped, and bytes that are not UTF-8 are replaced rather
+//! - a leading byte-order mark is dropped (and a second one, which is text, never reaches
+//!   the crate first: its own stripping slices the text inside that character and panics),
+//!   and bytes that are not UTF-8 are replaced rather
 //!   than ending the stream (the replacement characters, which can take more room than the
 //!   bytes did, are what counts against the limit);
 //! - the crate gets complete lines only, a few dozen at a time: it rescans an incomplete
@@ -116,6 +118,8 @@ pub(crate) struct Framer<S> {
     /// Complete lines (LF-terminated), grouped into pieces for the decoder, with the
     /// number of lines in each.
     ready: VecDeque<(BytesMut, usize)>,
+    /// No line has been queued yet.
+    first_line: bool,
     /// Set after an error or the end: nothing more is read.
     done: bool,
     /// An event grew too large; reported once the lines completed before it are passed on.
@@ -139,6 +143,7 @@ impl<S> Framer<S> {
             has_field: false,
             has_data: false,
             ready: VecDeque::new(),
+            first_line: true,
             done: false,
             failed: None,
         }
@@ -216,6 +221,12 @@ impl<S> Framer<S> {
 
     /// Queues one line for the decoder, with an LF.
     fn emit(&mut self, line: &[u8]) {
+        if std::mem::take(&mut self.first_line) && line.starts_with(BOM) {
+            // The decoder strips a U+FEFF that starts its input by slicing off one byte of
+            // it, which panics. This one is not a byte-order mark (that went in `push`) but
+            // the start of a field name; an empty comment first keeps it so.
+            self.emit(b":");
+        }
         if self
             .ready
             .back()

@@ -179,6 +179,25 @@ fn tolerates_bad_utf8() {
 
 /// Why the adapter normalizes line endings: the crate alone never dispatches an event that
 /// CRs end at the end of the body (it waits for the byte after the last CR).
+/// Only the first byte-order mark is one; a second is the start of a field name (so the
+/// line is an unknown field), and neither reaches the decoder first (its own stripping
+/// panicked on it; found by the `sse_events` fuzz target).
+#[test]
+fn a_second_byte_order_mark_is_text() {
+    let input = "\u{feff}\u{feff}data: x\n\ndata: y\n\n".as_bytes();
+    for piece in [1, 2, 3, 4, 7, input.len()] {
+        assert_eq!(
+            decode(input, piece),
+            vec![ev("message", "", ""), ev("message", "y", "")],
+            "piece size {piece}"
+        );
+    }
+    let input = "\u{feff}\u{feff}\u{feff}\n".as_bytes();
+    for piece in [1, 3, input.len()] {
+        assert_eq!(decode(input, piece), vec![], "piece size {piece}");
+    }
+}
+
 #[test]
 fn crate_alone_loses_a_cr_terminated_last_event() {
     assert_eq!(decode_raw(&["data: a\r\r"]), vec![]);
