@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcp_bridge_global_optspecs
-    string join \n transport= protocol= H/header= header-file= bearer= allow-http ca-cert= client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= callback-port= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+    string join \n transport= protocol= H/header= header-file= bearer= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= callback-port= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
 end
 
 function __fish_mcp_bridge_needs_command
@@ -35,6 +35,7 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s H -l header -d 'S
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-secret -d 'The secret of the pre-registered client (prefer the environment variable)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l static-oauth-client-info -d 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)' -r
@@ -56,6 +57,8 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l ignore-tool -d 'H
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l max-message-size -d 'Largest single message accepted from the host or the server, in bytes' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l max-in-flight -d 'Most requests from the host waiting for their answers at once; past it, stdin is not read until an answer arrives (nothing is dropped)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l max-bytes-in-flight -d 'Most bytes of host requests waiting for their answers at once (a single larger request still goes, alone); past it, stdin waits as with --max-in-flight' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l request-timeout -d 'Answer a request with an error if the server has not answered it within SECONDS (and tell the server it was cancelled). Default: wait as long as it takes, since tool calls may run long' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l keepalive -d 'Send the server a `ping` after SECONDS without a message either way, so that a load balancer does not drop an idle session (a failed ping is recovered like any lost session). Default: never' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l output-transport -d 'Accepted for supergateway compatibility; only `stdio` is supported' -r -f -a "stdio\t''"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
 debug\t''
@@ -64,6 +67,7 @@ warn\t''
 error\t''
 none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l allow-http -d 'Allow plain http:// to a host other than this machine'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s q -l quiet -d 'Less logging (-q: warnings and errors only, -qq: errors only)'
@@ -87,6 +91,7 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s H -l hea
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-secret -d 'The secret of the pre-registered client (prefer the environment variable)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l static-oauth-client-info -d 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)' -r
@@ -109,6 +114,7 @@ warn\t''
 error\t''
 none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l allow-http -d 'Allow plain http:// to a host other than this machine'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s q -l quiet -d 'Less logging (-q: warnings and errors only, -qq: errors only)'

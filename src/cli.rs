@@ -125,6 +125,18 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024, env = env::MCP_BRIDGE_MAX_BYTES_IN_FLIGHT, help_heading = "Limits")]
     pub(crate) max_bytes_in_flight: usize,
 
+    /// Answer a request with an error if the server has not answered it within SECONDS
+    /// (and tell the server it was cancelled). Default: wait as long as it takes, since tool
+    /// calls may run long.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..), env = env::MCP_BRIDGE_REQUEST_TIMEOUT, help_heading = "Connection")]
+    pub(crate) request_timeout: Option<u64>,
+
+    /// Send the server a `ping` after SECONDS without a message either way, so that a load
+    /// balancer does not drop an idle session (a failed ping is recovered like any lost
+    /// session). Default: never.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..), env = env::MCP_BRIDGE_KEEPALIVE, help_heading = "Connection")]
+    pub(crate) keepalive: Option<u64>,
+
     /// Accepted for supergateway compatibility; only `stdio` is supported.
     #[arg(long = "output-transport", alias = "outputTransport", hide = true, value_parser = ["stdio"])]
     pub(crate) output_transport: Option<String>,
@@ -177,6 +189,16 @@ pub(crate) struct ServerArgs {
     /// Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_CA_CERT, help_heading = "Connection")]
     pub(crate) ca_cert: Vec<PathBuf>,
+
+    /// Seconds a TCP and TLS connection to the server (or authorization server) may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), env = env::MCP_BRIDGE_CONNECT_TIMEOUT, help_heading = "Connection")]
+    pub(crate) connect_timeout: u64,
+
+    /// Keep no cookies from the server. By default the cookies it sets are kept for the run
+    /// (never on disk, never sent to the authorization server), for load balancers that pin
+    /// a session with one.
+    #[arg(long, env = env::MCP_BRIDGE_NO_COOKIES, help_heading = "Connection")]
+    pub(crate) no_cookies: bool,
 
     #[command(flatten)]
     pub(crate) oauth: OAuthArgs,
@@ -439,6 +461,48 @@ mod tests {
             panic!("login")
         };
         assert_eq!(args.oauth.client_id.as_deref(), Some("c"));
+    }
+
+    /// Network options, from flags and from their variables.
+    #[test]
+    fn network_options() {
+        let cli = parse(&["https://h"]).unwrap();
+        assert_eq!(cli.run.server.connect_timeout, 30);
+        assert!(!cli.run.server.no_cookies);
+        assert_eq!((cli.run.request_timeout, cli.run.keepalive), (None, None));
+        let cli = parse(&[
+            "https://h",
+            "--connect-timeout",
+            "5",
+            "--request-timeout",
+            "120",
+            "--keepalive",
+            "45",
+            "--no-cookies",
+        ])
+        .unwrap();
+        assert_eq!(cli.run.server.connect_timeout, 5);
+        assert!(cli.run.server.no_cookies);
+        assert_eq!(
+            (cli.run.request_timeout, cli.run.keepalive),
+            (Some(120), Some(45))
+        );
+        for zero in ["--connect-timeout", "--request-timeout", "--keepalive"] {
+            assert!(parse(&["https://h", zero, "0"]).is_err(), "{zero} 0");
+        }
+        let cli = parse(&[
+            "login",
+            "https://h",
+            "--connect-timeout",
+            "3",
+            "--no-cookies",
+        ])
+        .unwrap();
+        let Some(Command::Login(args)) = cli.command else {
+            panic!("login")
+        };
+        assert_eq!((args.connect_timeout, args.no_cookies), (3, true));
+        assert!(parse(&["login", "https://h", "--keepalive", "3"]).is_err());
     }
 
     /// Repeatable options collect every value.

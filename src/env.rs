@@ -31,5 +31,13 @@ pub(crate) const MCP_BRIDGE_CALLBACK_PORT: &str = "MCP_BRIDGE_CALLBACK_PORT";
 pub(crate) const MCP_BRIDGE_STORE: &str = "MCP_BRIDGE_STORE";
 /// Protocol era (same as `--protocol`).
 pub(crate) const MCP_BRIDGE_PROTOCOL: &str = "MCP_BRIDGE_PROTOCOL";
+/// Seconds a TCP+TLS connection may take (same as `--connect-timeout`).
+pub(crate) const MCP_BRIDGE_CONNECT_TIMEOUT: &str = "MCP_BRIDGE_CONNECT_TIMEOUT";
+/// Seconds a host request may wait for its answer (same as `--request-timeout`).
+pub(crate) const MCP_BRIDGE_REQUEST_TIMEOUT: &str = "MCP_BRIDGE_REQUEST_TIMEOUT";
+/// Seconds of quiet after which the bridge pings the server (same as `--keepalive`).
+pub(crate) const MCP_BRIDGE_KEEPALIVE: &str = "MCP_BRIDGE_KEEPALIVE";
+/// `true` to keep no cookies from the server (same as `--no-cookies`).
+pub(crate) const MCP_BRIDGE_NO_COOKIES: &str = "MCP_BRIDGE_NO_COOKIES";
 /// Extra trusted CA certificates (honoured as usual, added to `--ca-cert`).
 pub(crate) const SSL_CERT_FILE: &str = "SSL_CERT_FILE";

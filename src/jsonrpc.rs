@@ -353,6 +353,26 @@ impl Message {
         Build::new(Kind::Notification, None, Some(method)).finish("params", params.as_deref())
     }
 
+    /// A `notifications/cancelled` for request `id`, naming it exactly as its sender wrote it
+    /// (a number too large for a float stays that number).
+    pub(crate) fn cancelled(id: &Id, reason: &str) -> Message {
+        #[derive(serde::Serialize)]
+        struct Params<'a> {
+            #[serde(rename = "requestId")]
+            request_id: &'a RawValue,
+            reason: &'a str,
+        }
+        let request_id = RawValue::from_string(id.as_json().to_owned())
+            .expect("an id is JSON text by construction");
+        let params = serde_json::to_string(&Params {
+            request_id: &request_id,
+            reason,
+        })
+        .expect("a string and JSON text serialize");
+        Build::new(Kind::Notification, None, Some("notifications/cancelled"))
+            .finish("params", Some(&params))
+    }
+
     /// A success response the bridge sends for `id`.
     pub(crate) fn success(id: &Id, result: &Value) -> Message {
         Build::new(Kind::Result, Some(id), None).finish("result", Some(&result.to_string()))

@@ -13,8 +13,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use url::Url;
 
-/// How long a TCP+TLS connection may take to establish.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a TCP+TLS connection may take to establish, unless `--connect-timeout` says.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one authorization request (metadata, registration, token) may take.
 const OAUTH_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most redirects followed for one request (all within the first URL's origin).
@@ -82,6 +82,28 @@ impl TlsConfig {
     }
 }
 
+/// Connection settings shared by every client of a run.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) tls: TlsConfig,
+    /// How long a TCP+TLS connection may take to establish (`--connect-timeout`).
+    pub(crate) connect_timeout: Duration,
+    /// Whether requests to the MCP server keep the cookies it sets, for the run only (load
+    /// balancers pin a session with one); `--no-cookies` turns it off. Authorization
+    /// requests never carry cookies.
+    pub(crate) cookies: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            tls: TlsConfig::default(),
+            connect_timeout: CONNECT_TIMEOUT,
+            cookies: true,
+        }
+    }
+}
+
 /// Which redirects a client follows, and whether its requests are bounded in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Purpose {
@@ -99,7 +121,7 @@ enum Purpose {
 #[derive(Debug)]
 pub(crate) struct Client {
     purpose: Purpose,
-    tls: TlsConfig,
+    settings: Settings,
     /// For `http://` URLs: no trusted roots at all.
     plain: OnceLock<Result<reqwest::Client, String>>,
     /// For `https://` URLs: the system's roots plus the extra ones.
@@ -113,19 +135,19 @@ pub(crate) struct ClientError(String);
 
 impl Client {
     /// The client for requests to the MCP server.
-    pub(crate) fn streaming(tls: TlsConfig) -> Client {
-        Client::new(Purpose::Streaming, tls)
+    pub(crate) fn streaming(settings: Settings) -> Client {
+        Client::new(Purpose::Streaming, settings)
     }
 
     /// The client for authorization requests.
-    pub(crate) fn oauth(tls: TlsConfig) -> Client {
-        Client::new(Purpose::OAuth, tls)
+    pub(crate) fn oauth(settings: Settings) -> Client {
+        Client::new(Purpose::OAuth, settings)
     }
 
-    fn new(purpose: Purpose, tls: TlsConfig) -> Client {
+    fn new(purpose: Purpose, settings: Settings) -> Client {
         Client {
             purpose,
-            tls,
+            settings,
             plain: OnceLock::new(),
             secure: OnceLock::new(),
         }
@@ -144,26 +166,28 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("mcp-bridge/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(LoopbackNames)
-            .connect_timeout(CONNECT_TIMEOUT)
+            .connect_timeout(self.settings.connect_timeout)
             .tcp_nodelay(true);
         builder = match self.purpose {
-            Purpose::Streaming => builder.redirect(reqwest::redirect::Policy::custom(|attempt| {
-                let first = &attempt.previous()[0];
-                if attempt.previous().len() > MAX_REDIRECTS {
-                    attempt.error("too many redirects")
-                } else if crate::endpoint::same_origin(first, attempt.url()) {
-                    attempt.follow()
-                } else {
-                    // Returning the 3xx makes the caller report it; credentials never travel on.
-                    attempt.stop()
-                }
-            })),
+            Purpose::Streaming => builder.cookie_store(self.settings.cookies).redirect(
+                reqwest::redirect::Policy::custom(|attempt| {
+                    let first = &attempt.previous()[0];
+                    if attempt.previous().len() > MAX_REDIRECTS {
+                        attempt.error("too many redirects")
+                    } else if crate::endpoint::same_origin(first, attempt.url()) {
+                        attempt.follow()
+                    } else {
+                        // Returning the 3xx makes the caller report it; credentials never travel on.
+                        attempt.stop()
+                    }
+                }),
+            ),
             Purpose::OAuth => builder
                 .timeout(OAUTH_TIMEOUT)
                 .redirect(reqwest::redirect::Policy::none()),
         };
         builder = if secure {
-            builder.tls_certs_merge(self.tls.certificates()?)
+            builder.tls_certs_merge(self.settings.tls.certificates()?)
         } else {
             // A plain-http client never verifies a certificate: give it an empty root store
             // instead of loading the system's.
@@ -332,7 +356,7 @@ mod tests {
     /// A plain-http client is built without the system's roots; both kinds build.
     #[test]
     fn builds_clients_lazily() {
-        let client = Client::streaming(TlsConfig::default());
+        let client = Client::streaming(Settings::default());
         assert!(client.plain.get().is_none() && client.secure.get().is_none());
         let url = Url::parse("http://127.0.0.1:1/").unwrap();
         assert!(client.for_url(&url).is_ok());

@@ -8,6 +8,11 @@
 //! out under the id text the host used. Nothing but JSON-RPC messages is ever written to
 //! stdout.
 //!
+//! Two timers are optional: a request the server leaves unanswered past
+//! [`Options::request_timeout`] is answered with an error (and cancelled upstream), and after
+//! [`Options::keepalive`] without a message either way the upstream is asked to keep the
+//! connection alive.
+//!
 //! The relay knows the envelope and two small traits; it knows nothing of HTTP, eras or
 //! authorization.
 
@@ -15,9 +20,12 @@ use crate::jsonrpc::{self, Id, Kind, Message, ParseError};
 use crate::stdio::{Line, LineReader, write_line};
 use crate::tool_filter::ToolFilter;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How long a send that is under way may take to finish once a signal has arrived.
@@ -42,6 +50,10 @@ pub(crate) trait Upstream: Send {
 
     /// Ends the connection (bounded in time).
     fn close(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// Keeps an idle connection alive (with a `ping` of the bridge's own, say); called after
+    /// [`Options::keepalive`] without a message either way. Must not wait for an answer.
+    fn keepalive(&mut self) -> impl Future<Output = ()> + Send;
 }
 
 /// What the upstream has for the host: answers, server requests and notifications.
@@ -122,6 +134,11 @@ pub(crate) struct Options {
     pub(crate) drain_timeout: Duration,
     /// Tools hidden from the host.
     pub(crate) tool_filter: ToolFilter,
+    /// How long a request may wait for the server's answer before the bridge answers it with
+    /// an error and cancels it upstream (`None`: as long as it takes).
+    pub(crate) request_timeout: Option<Duration>,
+    /// How long the connection may be quiet before the upstream is asked to keep it alive.
+    pub(crate) keepalive: Option<Duration>,
 }
 
 /// A request from the host that still needs its one answer.
@@ -132,6 +149,8 @@ struct Pending {
     method: Box<str>,
     /// The request's size, counted against [`Options::max_bytes_in_flight`].
     bytes: usize,
+    /// When the bridge stops waiting for the server's answer ([`Options::request_timeout`]).
+    deadline: Option<Instant>,
 }
 
 /// How much the host may have in flight before stdin waits.
@@ -152,6 +171,40 @@ impl Bounds {
 
 /// Requests from the host that still need their one answer, by id.
 type PendingTable = watch::Sender<HashMap<Id, Pending>>;
+
+/// When a message last passed between the bridge and the upstream, for the keepalive.
+#[derive(Clone)]
+struct Activity {
+    start: Instant,
+    /// Milliseconds after `start`.
+    last: Arc<AtomicU64>,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            start: Instant::now(),
+            last: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(ms, Ordering::Relaxed);
+    }
+
+    /// Resolves once nothing has passed for `quiet`.
+    async fn quiet_for(&self, quiet: Duration) {
+        loop {
+            let last = self.start + Duration::from_millis(self.last.load(Ordering::Relaxed));
+            let due = last + quiet;
+            if Instant::now() >= due {
+                return;
+            }
+            tokio::time::sleep_until(due).await;
+        }
+    }
+}
 
 /// Runs the bridge until stdin closes, a signal arrives, stdout closes or the upstream
 /// fails. Every pending request is answered before this returns.
@@ -176,6 +229,16 @@ where
     let (from_host_tx, mut from_host_rx) = mpsc::channel::<Message>(CHANNEL_CAPACITY);
     let stdout_closed = CancellationToken::new();
     let stdin_closed = CancellationToken::new();
+    let activity = Activity::new();
+    // Holds the pump's channel weakly, so that stdin closing still ends the pump.
+    let expiry = options.request_timeout.map(|timeout| {
+        tokio::spawn(expire_requests(
+            pending.clone(),
+            local_tx.clone(),
+            from_host_tx.downgrade(),
+            timeout,
+        ))
+    });
 
     let reader = tokio::spawn(read_stdin(
         LineReader::new(
@@ -190,6 +253,7 @@ where
             bytes: options.max_bytes_in_flight,
         },
         options.tool_filter.clone(),
+        options.request_timeout,
         stdin_closed.clone(),
     ));
     let writer = tokio::spawn(write_stdout(
@@ -198,6 +262,7 @@ where
         local_rx,
         pending.clone(),
         options.tool_filter.clone(),
+        activity.clone(),
         stdout_closed.clone(),
     ));
     let host_gone_on_eof = {
@@ -209,6 +274,7 @@ where
     };
 
     let signal = shutdown.signalled.clone();
+    let keepalive = options.keepalive.unwrap_or(Duration::MAX);
     // Set when the drain already ran out while a send was blocked.
     let mut drained = false;
     let quit = 'pump: loop {
@@ -217,8 +283,13 @@ where
             _ = signal.cancelled() => break 'pump QuitReason::Signal,
             _ = stdout_closed.cancelled() => break 'pump QuitReason::StdoutClosed,
             e = upstream.failed() => break 'pump QuitReason::Fatal(e),
+            _ = activity.quiet_for(keepalive), if options.keepalive.is_some() => {
+                upstream.keepalive().await;
+                activity.touch();
+            }
             msg = from_host_rx.recv() => {
                 let Some(msg) = msg else { break 'pump QuitReason::StdinClosed };
+                activity.touch();
                 tokio::select! {
                     biased;
                     // A login in progress stops on the same signal and fails its request;
@@ -237,6 +308,9 @@ where
     };
     tracing::debug!(reason = ?quit, "stopping");
     reader.abort();
+    if let Some(expiry) = &expiry {
+        expiry.abort();
+    }
 
     // Give answers in flight a bounded time to arrive (not when the host is gone).
     if !drained && !matches!(quit, QuitReason::StdoutClosed | QuitReason::Fatal(_)) {
@@ -279,6 +353,63 @@ where
     quit
 }
 
+/// The request timeout: a request the server has not answered in time gets an error answer
+/// now (a late answer is then dropped, like any second one), and the server is told it is
+/// cancelled, except for `initialize`, which may not be cancelled.
+async fn expire_requests(
+    pending: PendingTable,
+    local_tx: mpsc::Sender<Message>,
+    to_pump: mpsc::WeakSender<Message>,
+    timeout: Duration,
+) {
+    let mut changes = pending.subscribe();
+    loop {
+        let next = changes
+            .borrow_and_update()
+            .values()
+            .filter_map(|p| p.deadline)
+            .min();
+        let Some(next) = next else {
+            if changes.changed().await.is_err() {
+                return;
+            }
+            continue;
+        };
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() { return },
+            _ = tokio::time::sleep_until(next) => {}
+        }
+        let now = Instant::now();
+        let expired: Vec<Pending> = pending.send_modify_ret(|table| {
+            let due: Vec<Id> = table
+                .iter()
+                .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
+                .map(|(id, _)| id.clone())
+                .collect();
+            due.iter().filter_map(|id| table.remove(id)).collect()
+        });
+        for p in expired {
+            tracing::warn!(id = %p.id, method = &*p.method, "no answer from the server within {timeout:?} (--request-timeout)");
+            let text = format!(
+                "mcp-bridge: the server did not answer within {timeout:?} (--request-timeout); the request was cancelled"
+            );
+            if local_tx
+                .send(Message::error(&p.id, jsonrpc::BRIDGE_ERROR, &text))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            if &*p.method != "initialize"
+                && let Some(pump) = to_pump.upgrade()
+            {
+                let reason = format!("no answer within {timeout:?}");
+                let _ = pump.send(Message::cancelled(&p.id, &reason)).await;
+            }
+        }
+    }
+}
+
 /// Resolves `delay` after `token` is cancelled.
 async fn after(token: &CancellationToken, delay: Duration) {
     token.cancelled().await;
@@ -312,6 +443,7 @@ async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
     pending: PendingTable,
     bounds: Bounds,
     filter: ToolFilter,
+    request_timeout: Option<Duration>,
     stdin_closed: CancellationToken,
 ) {
     let _closed_on_return = stdin_closed.drop_guard();
@@ -327,6 +459,7 @@ async fn read_stdin<R: tokio::io::AsyncBufRead + Unpin>(
         to_pump_tx,
         local_tx,
         pending,
+        request_timeout,
     };
     loop {
         while let Some(front) = waiting.queue.front() {
@@ -447,6 +580,7 @@ struct HostSide {
     to_pump_tx: mpsc::Sender<Message>,
     local_tx: mpsc::Sender<Message>,
     pending: PendingTable,
+    request_timeout: Option<Duration>,
 }
 
 impl HostSide {
@@ -458,6 +592,7 @@ impl HostSide {
                 id: id.clone(),
                 method: msg.method().unwrap_or_default().into(),
                 bytes: msg.as_str().len(),
+                deadline: self.request_timeout.map(|t| Instant::now() + t),
             };
             let taken = self.pending.send_modify_ret(|p| {
                 if p.contains_key(id) {
@@ -488,6 +623,7 @@ async fn write_stdout<W: AsyncWrite + Unpin, I: Inbound>(
     mut local_rx: mpsc::Receiver<Message>,
     pending: PendingTable,
     filter: ToolFilter,
+    activity: Activity,
     stdout_closed: CancellationToken,
 ) {
     let mut upstream_open = true;
@@ -498,13 +634,17 @@ async fn write_stdout<W: AsyncWrite + Unpin, I: Inbound>(
                 Some(m) => m,
                 None => break, // the relay is done
             },
-            m = inbound.recv(), if upstream_open => match m {
-                Some(m) => match admit(m, &pending, &filter) {
+            m = inbound.recv(), if upstream_open => {
+                let Some(m) = m else {
+                    upstream_open = false;
+                    continue;
+                };
+                activity.touch();
+                match admit(m, &pending, &filter) {
                     Some(m) => m,
                     None => continue,
-                },
-                None => { upstream_open = false; continue }
-            },
+                }
+            }
         };
         tracing::trace!(body = msg.as_str(), "to host");
         if let Err(e) = write_line(&mut stdout, msg.as_str()).await {

@@ -64,7 +64,11 @@ pub(crate) fn connection(
     if let Some(file) = std::env::var_os(env::SSL_CERT_FILE).filter(|f| !f.is_empty()) {
         ca_certs.push(file.into());
     }
-    let tls = net::TlsConfig::from_files(&ca_certs)?;
+    let settings = net::Settings {
+        tls: net::TlsConfig::from_files(&ca_certs)?,
+        connect_timeout: Duration::from_secs(server.connect_timeout),
+        cookies: !server.no_cookies,
+    };
     let oauth = if bearer.is_some() || authorization_header {
         None
     } else {
@@ -74,7 +78,7 @@ pub(crate) fn connection(
         Some(OAuth::new(
             url.clone(),
             options,
-            Arc::new(net::Client::oauth(tls.clone())),
+            Arc::new(net::Client::oauth(settings.clone())),
             config_dir,
             cancel.clone(),
         ))
@@ -86,7 +90,12 @@ pub(crate) fn connection(
         "server"
     );
     let credentials = Credentials::new(url.clone(), extra, bearer, oauth.clone());
-    let http = Http::new(net::Client::streaming(tls), url, credentials, max_message);
+    let http = Http::new(
+        net::Client::streaming(settings),
+        url,
+        credentials,
+        max_message,
+    );
     Ok(Connection {
         http: Arc::new(http),
         oauth,

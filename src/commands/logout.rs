@@ -17,7 +17,7 @@ pub(crate) async fn logout(
         None => return Err(usage(anyhow::anyhow!("name a server URL, or pass --all"))),
     };
     let store = super::open_store(kind)?;
-    let http = net::Client::oauth(net::TlsConfig::default());
+    let http = net::Client::oauth(net::Settings::default());
     let entries = store.entries().await?;
 
     let mut issuers = Vec::new();

@@ -53,6 +53,8 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
         max_bytes_in_flight: args.max_bytes_in_flight,
         drain_timeout: DRAIN_TIMEOUT,
         tool_filter: ToolFilter::new(args.ignore_tool),
+        request_timeout: args.request_timeout.map(Duration::from_secs),
+        keepalive: args.keepalive.map(Duration::from_secs),
     };
     let quit = relay::run(
         stdio::host_input(),

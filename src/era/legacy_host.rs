@@ -282,17 +282,8 @@ impl LegacyHost {
             if !outstanding || !self.modern.is_open() {
                 continue;
             }
-            let params = json!({
-                "requestId": id.to_value(),
-                "reason": "the request that needed this input ended",
-            });
-            self.modern
-                .inbox()
-                .deliver(Message::notification(
-                    "notifications/cancelled",
-                    Some(&params),
-                ))
-                .await;
+            let cancel = Message::cancelled(&id, "the request that needed this input ended");
+            self.modern.inbox().deliver(cancel).await;
         }
     }
 

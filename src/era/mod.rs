@@ -31,6 +31,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// How long the server may take to answer a keepalive `ping`.
+const KEEPALIVE_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Which protocol era to speak to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub(crate) enum Protocol {
@@ -373,6 +376,51 @@ impl relay::Upstream for Era {
             State::ModernHost(host) => host.failed().await.into(),
             _ => std::future::pending().await,
         }
+    }
+
+    async fn keepalive(&mut self) {
+        let legacy = match &self.state {
+            State::Legacy(legacy) => legacy,
+            State::ModernHost(host) => host.legacy(),
+            // A 2026-07-28 server keeps no session to lose; before the first message there
+            // is no connection to keep.
+            _ => return,
+        };
+        let Some((id, answer)) = legacy.ping() else {
+            return;
+        };
+        tracing::debug!("pinging the server to keep the session alive");
+        let (inbox, stop) = (self.inbox.clone(), self.stop.clone());
+        tokio::spawn(async move {
+            let answer = tokio::select! {
+                _ = stop.cancelled() => return,
+                answer = tokio::time::timeout(KEEPALIVE_ANSWER_TIMEOUT, answer) => answer,
+            };
+            match answer {
+                Ok(Ok(reply)) if reply.kind() == Kind::Result => {
+                    tracing::debug!("the server answered the keepalive ping");
+                }
+                Ok(Ok(reply)) => {
+                    let why = reply
+                        .error_object()
+                        .and_then(|e| {
+                            e.get("message")
+                                .and_then(|m| m.as_str())
+                                .map(|m| crate::net::excerpt(m, 200))
+                        })
+                        .unwrap_or_default();
+                    tracing::warn!("the keepalive ping failed: {why}");
+                }
+                Ok(Err(_)) => {}
+                Err(_) => {
+                    inbox.unwatch(&id);
+                    tracing::warn!(
+                        "the server did not answer the keepalive ping within {} s",
+                        KEEPALIVE_ANSWER_TIMEOUT.as_secs()
+                    );
+                }
+            }
+        });
     }
 
     async fn close(&mut self) {

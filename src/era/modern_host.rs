@@ -119,6 +119,11 @@ impl ModernHost {
         self.legacy.failed().await
     }
 
+    /// The `initialize`-era connection the bridge holds upstream.
+    pub(super) fn legacy(&self) -> &Legacy {
+        &self.legacy
+    }
+
     pub(super) async fn close(&mut self) {
         self.legacy.close().await;
     }

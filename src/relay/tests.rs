@@ -62,6 +62,13 @@ impl Upstream for Fake {
     async fn close(&mut self) {
         *self.closed.lock().unwrap() = true;
     }
+
+    async fn keepalive(&mut self) {
+        self.sent
+            .lock()
+            .unwrap()
+            .push(Message::notification("keepalive", None));
+    }
 }
 
 /// One relay run: the host's pipe ends, the fake's handles, and the run itself.
@@ -77,6 +84,11 @@ struct Harness {
 }
 
 fn start(script: Script) -> Harness {
+    start_with(script, |_| {})
+}
+
+/// [`start`] with changed relay options.
+fn start_with(script: Script, change: impl FnOnce(&mut Options)) -> Harness {
     let (stdin, relay_in) = tokio::io::duplex(64 * 1024);
     let (relay_out, stdout) = tokio::io::duplex(64 * 1024);
     let (to_host_tx, inbound) = mpsc::channel(CHANNEL_CAPACITY);
@@ -90,13 +102,16 @@ fn start(script: Script) -> Harness {
         fatal: fatal.clone(),
         closed: closed.clone(),
     };
-    let options = Options {
+    let mut options = Options {
         max_message: 1024,
         max_in_flight: 3,
         max_bytes_in_flight: 64 * 1024,
         drain_timeout: Duration::from_millis(200),
         tool_filter: ToolFilter::default(),
+        request_timeout: None,
+        keepalive: None,
     };
+    change(&mut options);
     let shutdown = Shutdown::new();
     let run = tokio::spawn(run(
         relay_in,
@@ -383,4 +398,115 @@ async fn requests_in_flight_are_bounded() {
             .contains("stdin closed before this request could be sent"),
         "{never_sent}"
     );
+}
+
+/// What the relay sent upstream, as text.
+fn sent_text(h: &Harness) -> Vec<String> {
+    h.sent
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().to_owned())
+        .collect()
+}
+
+/// A request the server leaves unanswered past --request-timeout gets one error answer, the
+/// server is told it is cancelled (naming the id exactly as the host wrote it), and the
+/// server's late answer is dropped. `initialize` is never cancelled.
+#[tokio::test(start_paused = true)]
+async fn a_request_past_its_timeout_is_answered_and_cancelled() {
+    let mut h = start_with(Script::Silent, |o| {
+        o.request_timeout = Some(Duration::from_secs(30));
+    });
+    h.request("1", "initialize").await;
+    h.request("123456789012345678901234567890", "tools/call")
+        .await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    h.request("3", "tools/call").await;
+    // (The harness's read gives up after 5 s, so the clock is moved past each deadline first.)
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    let mut first = [h.read().await, h.read().await];
+    first.sort_by_key(|a| a["id"].to_string());
+    assert_eq!(first[0]["id"], 1);
+    assert_eq!(
+        sent_text(&h)
+            .iter()
+            .filter(|m| m.contains("cancelled"))
+            .count(),
+        1,
+        "the third request is not due yet"
+    );
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let third = h.read().await;
+    for answer in first.iter().chain([&third]) {
+        let text = answer["error"]["message"].as_str().unwrap();
+        assert!(text.contains("--request-timeout"), "{text}");
+        assert_eq!(answer["error"]["code"], jsonrpc::BRIDGE_ERROR);
+    }
+    assert_eq!(third["id"], 3);
+    let sent = sent_text(&h);
+    let cancels: Vec<&String> = sent
+        .iter()
+        .filter(|m| m.contains("notifications/cancelled"))
+        .collect();
+    assert_eq!(cancels.len(), 2, "{sent:?}");
+    assert!(
+        cancels[0].contains(r#""requestId":123456789012345678901234567890"#),
+        "{}",
+        cancels[0]
+    );
+    assert!(cancels[1].contains(r#""requestId":3"#), "{}", cancels[1]);
+    // The late answer is dropped; what follows it still passes.
+    let late = Message::success(&Id::from_raw("3").unwrap(), &json!({}));
+    h.to_host_tx.send(late).await.unwrap();
+    let note = Message::notification("notifications/message", Some(&json!({"level": "info"})));
+    h.to_host_tx.send(note).await.unwrap();
+    assert_eq!(h.read().await["method"], "notifications/message");
+}
+
+/// A request answered in time is not touched by the timeout.
+#[tokio::test(start_paused = true)]
+async fn a_request_answered_in_time_keeps_its_answer() {
+    let mut h = start_with(Script::Echo, |o| {
+        o.request_timeout = Some(Duration::from_secs(5));
+    });
+    h.request("1", "tools/list").await;
+    assert_eq!(h.read().await["result"]["method"], "tools/list");
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert!(!sent_text(&h).iter().any(|m| m.contains("cancelled")));
+    drop(std::mem::replace(&mut h.stdin, tokio::io::duplex(1).0));
+    assert!(h.read_to_end().await.is_empty(), "no second answer");
+}
+
+/// After --keepalive of quiet either way the upstream is asked to keep the connection
+/// alive, once per quiet period; traffic in either direction postpones it.
+#[tokio::test(start_paused = true)]
+async fn keepalive_runs_after_quiet_only() {
+    let mut h = start_with(Script::Echo, |o| {
+        o.keepalive = Some(Duration::from_secs(30))
+    });
+    let pings = |h: &Harness| {
+        sent_text(h)
+            .iter()
+            .filter(|m| m.contains("keepalive"))
+            .count()
+    };
+    // Host traffic every 20 s: never quiet for 30 s.
+    for n in 0..5 {
+        h.request(&n.to_string(), "ping").await;
+        h.read().await;
+        tokio::time::sleep(Duration::from_secs(20)).await;
+    }
+    assert_eq!(pings(&h), 0);
+    // Server traffic alone also counts.
+    for _ in 0..3 {
+        let note = Message::notification("notifications/progress", None);
+        h.to_host_tx.send(note).await.unwrap();
+        h.read().await;
+        tokio::time::sleep(Duration::from_secs(20)).await;
+    }
+    assert_eq!(pings(&h), 0);
+    // Quiet: one ping per 30 s.
+    tokio::time::sleep(Duration::from_secs(85)).await;
+    assert_eq!(pings(&h), 3);
 }

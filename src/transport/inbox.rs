@@ -122,6 +122,16 @@ impl Inbox {
         rx
     }
 
+    /// Stops waiting for the answer to `id` (it took too long); a late one goes to the host
+    /// side, whose pending check drops it.
+    pub(crate) fn unwatch(&self, id: &Id) {
+        self.inner
+            .watchers
+            .lock()
+            .expect("watcher lock is never poisoned")
+            .remove(id);
+    }
+
     /// Parses a body or event data from the server and delivers each message in it, as
     /// arriving during `during`. Returns the ids of the responses it delivered.
     pub(crate) async fn deliver_text(

@@ -9,8 +9,9 @@ use super::sse::LegacySse;
 use super::streamable::{FirstPost, Streamable};
 use super::{Error, HANDSHAKE_TIMEOUT, Http, Inbox, Mode};
 use crate::endpoint;
-use crate::jsonrpc::{Kind, Message};
+use crate::jsonrpc::{Id, Kind, Message};
 use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 /// The host's own handshake, kept so it can be replayed when the server loses the session.
@@ -231,6 +232,22 @@ impl Legacy {
     fn use_sse(&mut self, s: Arc<LegacySse>) {
         tracing::info!(url = %endpoint::for_log(self.conn.http.url()), "using HTTP+SSE (2024-11-05)");
         self.active = Some(Active::Sse(s));
+    }
+
+    /// Sends a `ping` of the bridge's own (to keep an idle session alive) and returns where
+    /// its answer will arrive; the host never sees it. `None` until the handshake is done.
+    /// A session the server lost on the way is recovered as for any request.
+    pub(crate) fn ping(&self) -> Option<(Id, oneshot::Receiver<Message>)> {
+        let active = self.active.as_ref()?;
+        self.conn.handshake().initialized.as_ref()?;
+        let id = self.conn.inbox.internal_id("keepalive");
+        let answer = self.conn.inbox.watch(&id, false);
+        let ping = Message::request(&id, "ping", None);
+        match active {
+            Active::Streamable(s) => s.send(ping),
+            Active::Sse(s) => s.send(ping),
+        }
+        Some((id, answer))
     }
 
     /// Ends the connection: for Streamable HTTP, deletes the session (bounded in time). The

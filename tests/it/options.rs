@@ -274,3 +274,124 @@ async fn first_request_without_initialize_says_what_to_do() {
     assert!(init["result"].is_object(), "{init}");
     bridge.finish().await;
 }
+
+/// A cookie the server sets on `initialize` (a load balancer pinning the session) comes back
+/// on every later request, and not at all with `--no-cookies` or `MCP_BRIDGE_NO_COOKIES`.
+#[tokio::test]
+async fn cookies_are_kept_for_the_session_unless_refused() {
+    for refuse in [None, Some("flag"), Some("env")] {
+        let server = MockMcp::start(Config {
+            set_cookie: Some("lb=node-7; Path=/".into()),
+            ..Config::default()
+        })
+        .await;
+        let url = server.url();
+        let mut args = vec![url.as_str()];
+        if refuse == Some("flag") {
+            args.push("--no-cookies");
+        }
+        let mut bridge = Bridge::start_with(&args, |c| {
+            if refuse == Some("env") {
+                c.env("MCP_BRIDGE_NO_COOKIES", "true");
+            }
+        });
+        bridge.initialize().await;
+        assert_eq!(
+            bridge.request(1, "ping", json!({})).await["result"],
+            json!({})
+        );
+        let (code, stderr) = bridge.finish().await;
+        assert_eq!(code, Some(0), "{stderr}");
+        let cookie = server.calls("ping")[0].header("cookie").map(str::to_owned);
+        match refuse {
+            None => assert_eq!(cookie.as_deref(), Some("lb=node-7")),
+            Some(how) => assert_eq!(cookie, None, "cookies refused by {how}"),
+        }
+    }
+}
+
+/// `--connect-timeout`: a server that accepts the connection and never speaks TLS fails the
+/// `initialize` within the timeout, with an answer, instead of hanging.
+#[tokio::test]
+async fn connect_timeout_bounds_a_silent_server() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}/mcp", listener.local_addr().unwrap());
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket); // accepted, never answered
+        }
+    });
+    let started = std::time::Instant::now();
+    let mut bridge = Bridge::start(&[&url, "--connect-timeout", "1", "--protocol", "legacy"]);
+    bridge.send_raw(INIT).await;
+    let answer = bridge.recv().await;
+    assert!(answer["error"].is_object(), "{answer}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the connect timeout did not bound the wait ({:?})",
+        started.elapsed()
+    );
+    bridge.finish().await;
+    silent.abort();
+}
+
+/// `--request-timeout`: a call the server leaves unanswered gets an error naming the option,
+/// the server is told the request is cancelled, and the next call works.
+#[tokio::test]
+async fn request_timeout_answers_and_cancels() {
+    let server = MockMcp::start(Config::default()).await;
+    let mut bridge = Bridge::start(&[&server.url(), "--request-timeout", "1"]);
+    bridge.initialize().await;
+    let slow = json!({"name": "slow", "arguments": {"ms": 8000}});
+    let answer = bridge.request(1, "tools/call", slow).await;
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("--request-timeout"), "{answer}");
+    let echo = json!({"name": "echo", "arguments": {"text": "still here"}});
+    let answer = bridge.request(2, "tools/call", echo).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "still here");
+    server
+        .wait_for("the cancellation", |r| {
+            r.iter()
+                .any(|r| r.rpc_method() == Some("notifications/cancelled"))
+        })
+        .await;
+    let cancelled = &server.calls("notifications/cancelled")[0];
+    assert_eq!(cancelled.body["params"]["requestId"], json!(1));
+    let (code, stderr) = bridge.finish().await;
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// `--keepalive`: an idle session gets `ping`s in the session; when the server has dropped
+/// the session, the failed ping is recovered like any lost session (a new `initialize`), and
+/// the host never sees the bridge's own pings.
+#[tokio::test]
+async fn keepalive_pings_an_idle_session_and_recovers_a_lost_one() {
+    let server = MockMcp::start(Config::default()).await;
+    let mut bridge = Bridge::start(&[&server.url(), "--keepalive", "1"]);
+    bridge.initialize().await;
+    server
+        .wait_for("a keepalive ping", |r| {
+            r.iter().any(|r| r.rpc_method() == Some("ping"))
+        })
+        .await;
+    let ping = &server.calls("ping")[0];
+    assert_eq!(ping.header("mcp-session-id"), Some("session-1"));
+    server.expire_sessions();
+    server
+        .wait_for("a new session after the failed ping", |r| {
+            r.iter()
+                .filter(|r| r.rpc_method() == Some("initialize"))
+                .count()
+                >= 2
+        })
+        .await;
+    let echo = json!({"name": "echo", "arguments": {"text": "after"}});
+    let answer = bridge.request(7, "tools/call", echo).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "after");
+    bridge.close_stdin();
+    let rest = bridge.drain_stdout().await;
+    assert!(rest.is_empty(), "the host saw the bridge's pings: {rest:?}");
+    let (code, stderr) = bridge.finish().await;
+    assert_eq!(code, Some(0), "{stderr}");
+}

@@ -54,6 +54,9 @@ pub struct Config {
     /// Answer an unknown session with 400 "No valid session ID provided", as servers built
     /// on the TypeScript SDK examples do, instead of the specified 404.
     pub unknown_session_400: bool,
+    /// A `Set-Cookie` header on the answer to `initialize` (a load balancer pinning the
+    /// session).
+    pub set_cookie: Option<String>,
 }
 
 impl Default for Config {
@@ -72,6 +75,7 @@ impl Default for Config {
             gate: None,
             fallback: None,
             unknown_session_400: false,
+            set_cookie: None,
         }
     }
 }
@@ -381,7 +385,11 @@ async fn post_mcp(
             .unwrap_or("2025-06-18")
             .to_owned();
         let reply = ok(id.as_ref().unwrap(), init_result(&version));
-        return answer(&state, reply, &[("mcp-session-id", session)]).await;
+        let mut extra = vec![("mcp-session-id", session)];
+        if let Some(cookie) = &state.config.set_cookie {
+            extra.push(("set-cookie", cookie.clone()));
+        }
+        return answer(&state, reply, &extra).await;
     }
     let session = headers
         .get("mcp-session-id")
