@@ -58,16 +58,22 @@ pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
     a.origin() == b.origin()
 }
 
-/// The URL for a log line: query values (which sometimes carry API keys) are hidden.
+/// The URL for a log line: query values (which sometimes carry API keys) are hidden. Names
+/// are kept as written: decoding them would let an encoded `&`, `=` or line break change
+/// where one pair ends and the next begins.
 pub(crate) fn for_log(url: &Url) -> String {
-    if url.query().is_none() {
+    let Some(query) = url.query() else {
         return url.to_string();
-    }
-    let mut shown = url.clone();
-    let names: Vec<String> = url
-        .query_pairs()
-        .map(|(k, _)| format!("{k}=(redacted)"))
+    };
+    let names: Vec<String> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            format!("{name}=(redacted)")
+        })
         .collect();
+    let mut shown = url.clone();
     shown.set_query(Some(&names.join("&")));
     shown.to_string()
 }
@@ -150,6 +156,17 @@ mod tests {
         assert_eq!(for_log(&u), "https://h/mcp?api_key=(redacted)&x=(redacted)");
         let u = Url::parse("https://h/mcp").unwrap();
         assert_eq!(for_log(&u), "https://h/mcp");
+    }
+
+    /// Names are shown as written: an encoded `&`, `=` or line break in a name does not move
+    /// a value into view or drop part of the name. Found by the `url_policy` fuzz target.
+    #[test]
+    fn keeps_encoded_names_whole() {
+        let u = Url::parse("https://h/mcp?a%26b=s3cret&c%3Dd=s3cret&e%0af=s3cret&flag").unwrap();
+        assert_eq!(
+            for_log(&u),
+            "https://h/mcp?a%26b=(redacted)&c%3Dd=(redacted)&e%0af=(redacted)&flag=(redacted)"
+        );
     }
 
     /// Origins compare scheme, host and port.

@@ -288,10 +288,11 @@ impl Message {
         }
         let env: Envelope<'_> = match serde_json::from_str(&text) {
             Ok(env) => env,
-            Err(e) if e.is_data() => {
-                // Valid JSON of the wrong shape (a member of the wrong type, twice, ...), or
-                // not JSON at all: serde reports the first problem it meets, and the text
-                // may break off after a wrong member.
+            Err(e) => {
+                // Valid JSON of the wrong shape (a member of the wrong type, twice, a number
+                // too large to read as one, ...), or not JSON at all: serde reports the first
+                // problem it meets, and the text may break off after a wrong member. Only a
+                // pass that reads no number decides which.
                 if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
                     return Err(ParseError::NotJson(syntax.to_string()));
                 }
@@ -300,7 +301,6 @@ impl Message {
                     reason: e.to_string(),
                 });
             }
-            Err(e) => return Err(ParseError::NotJson(e.to_string())),
         };
         let id = match env.id {
             Some(raw) => Some(
@@ -741,6 +741,23 @@ mod tests {
         ));
         let items = parse_batch(r#"[["2.0",1,null,{}]]"#).unwrap();
         assert!(matches!(items[0], Err(ParseError::Invalid { .. })));
+    }
+
+    /// A number too large for a float is still JSON: where the envelope wants a string it
+    /// makes the message invalid, not unreadable, and a request's id is kept for the error.
+    /// Found by the `stdin_envelope` fuzz target.
+    #[test]
+    fn huge_numbers_make_invalid_messages() {
+        assert!(matches!(
+            Message::parse(r#"{"jsonrpc":0.1e222222225}"#),
+            Err(ParseError::Invalid { id: None, .. })
+        ));
+        let Err(ParseError::Invalid { id: Some(id), .. }) =
+            Message::parse(r#"{"jsonrpc":"2.0","id":7,"method":1e999}"#)
+        else {
+            panic!("a request with a huge method is invalid and keeps its id");
+        };
+        assert_eq!(id.as_json(), "7");
     }
 
     /// Pretty-printed JSON becomes one line with the same meaning; strings are untouched.
