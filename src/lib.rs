@@ -29,6 +29,7 @@ mod stdio;
 mod store;
 mod tool_filter;
 mod transport;
+mod upstream;
 
 #[doc(hidden)]
 pub mod fuzzing;

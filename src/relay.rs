@@ -19,6 +19,7 @@
 use crate::jsonrpc::{self, Id, Kind, Message, ParseError};
 use crate::stdio::{Line, LineReader, write_line};
 use crate::tool_filter::ToolFilter;
+use crate::upstream::{CHANNEL_CAPACITY, Inbound, Upstream};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,41 +33,6 @@ use tokio_util::sync::CancellationToken;
 const SIGNAL_GRACE: Duration = Duration::from_millis(500);
 /// How long the final answers may take to be written at exit.
 const FINAL_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Capacity of each channel between the tasks; a full channel stops the side feeding it.
-pub(crate) const CHANNEL_CAPACITY: usize = 64;
-
-/// Where the host's messages go: the server side of the bridge.
-pub(crate) trait Upstream: Send {
-    /// Why the upstream cannot continue.
-    type Error: std::error::Error + Send + Sync + 'static;
-
-    /// Takes one message from the host, in stdin order. Per-request failures are answered on
-    /// the inbound side; `Err` means the connection cannot continue at all.
-    fn send(&mut self, msg: Message) -> impl Future<Output = Result<(), Self::Error>> + Send;
-
-    /// Resolves once the upstream has failed for good.
-    fn failed(&self) -> impl Future<Output = Self::Error> + Send;
-
-    /// Ends the connection (bounded in time).
-    fn close(&mut self) -> impl Future<Output = ()> + Send;
-
-    /// Keeps an idle connection alive (with a `ping` of the bridge's own, say); called after
-    /// [`Options::keepalive`] without a message either way. Must not wait for an answer.
-    fn keepalive(&mut self) -> impl Future<Output = ()> + Send;
-}
-
-/// What the upstream has for the host: answers, server requests and notifications.
-pub(crate) trait Inbound: Send + 'static {
-    /// The next message for the host; `None` once the upstream side is done.
-    fn recv(&mut self) -> impl Future<Output = Option<Message>> + Send;
-}
-
-impl Inbound for mpsc::Receiver<Message> {
-    async fn recv(&mut self) -> Option<Message> {
-        mpsc::Receiver::recv(self).await
-    }
-}
 
 /// The one shutdown handle of a bridge run. A signal and the host going away are
 /// announced through it, and everything it hands out ends when the relay stops.

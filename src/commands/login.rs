@@ -10,8 +10,9 @@ use crate::era::Era;
 use crate::exit::{ExitStatus, usage};
 use crate::jsonrpc::{Id, Kind, Message};
 use crate::mcp::LATEST_LEGACY_VERSION;
-use crate::relay::{Inbound, Shutdown, Upstream};
+use crate::relay::Shutdown;
 use crate::store;
+use crate::upstream::{Inbound, Upstream};
 use anyhow::Context;
 use serde_json::json;
 

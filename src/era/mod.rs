@@ -21,8 +21,8 @@ mod shapes;
 
 use crate::jsonrpc::{self, Id, Kind, Message};
 use crate::mcp::MODERN_VERSION;
-use crate::relay;
 use crate::transport::{self, Http, Inbox, Legacy, Mode, Modern, Wire};
+use crate::upstream;
 use legacy_host::LegacyHost;
 use memory::{Memory, Spoken};
 use modern_host::{Broker, ModernHost};
@@ -123,7 +123,7 @@ pub(crate) struct EraInbound {
     broker: Arc<Broker>,
 }
 
-impl relay::Inbound for EraInbound {
+impl upstream::Inbound for EraInbound {
     async fn recv(&mut self) -> Option<Message> {
         loop {
             let item = self.from_server_rx.recv().await?;
@@ -144,7 +144,7 @@ impl Era {
         config_dir: Option<PathBuf>,
         stop: CancellationToken,
     ) -> (Era, EraInbound) {
-        let (to_host_tx, from_server_rx) = mpsc::channel(relay::CHANNEL_CAPACITY);
+        let (to_host_tx, from_server_rx) = mpsc::channel(upstream::CHANNEL_CAPACITY);
         let server = crate::endpoint::canonical_resource(http.url());
         let broker = Arc::new(Broker::default());
         let era = Era {
@@ -351,7 +351,7 @@ impl Era {
     }
 }
 
-impl relay::Upstream for Era {
+impl upstream::Upstream for Era {
     type Error = Error;
 
     async fn send(&mut self, msg: Message) -> Result<(), Error> {

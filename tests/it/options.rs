@@ -21,7 +21,7 @@ async fn credentials_reach_the_server_and_never_the_log() {
     let file = dir.path().join("headers");
     std::fs::write(&file, "# secrets\nX-Api-Key: ${API_KEY}\n").unwrap();
     let file = file.to_str().unwrap().to_owned();
-    let mut bridge = Bridge::start_with(
+    let bridge = Bridge::start_with(
         &[
             &server.url(),
             "--header",
@@ -35,13 +35,7 @@ async fn credentials_reach_the_server_and_never_the_log() {
                 .env("API_KEY", "key-456");
         },
     );
-    bridge.initialize().await;
-    assert_eq!(
-        bridge.request(1, "ping", json!({})).await["result"],
-        json!({})
-    );
-    let (code, stderr) = bridge.finish().await;
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = bridge.ping_session().await;
     let r = &server.calls("ping")[0];
     assert_eq!(r.header("authorization"), Some("Bearer tok-123"));
     assert_eq!(r.header("x-api-key"), Some("key-456"));
@@ -290,18 +284,12 @@ async fn cookies_are_kept_for_the_session_unless_refused() {
         if refuse == Some("flag") {
             args.push("--no-cookies");
         }
-        let mut bridge = Bridge::start_with(&args, |c| {
+        let bridge = Bridge::start_with(&args, |c| {
             if refuse == Some("env") {
                 c.env("MCP_BRIDGE_NO_COOKIES", "true");
             }
         });
-        bridge.initialize().await;
-        assert_eq!(
-            bridge.request(1, "ping", json!({})).await["result"],
-            json!({})
-        );
-        let (code, stderr) = bridge.finish().await;
-        assert_eq!(code, Some(0), "{stderr}");
+        bridge.ping_session().await;
         let cookie = server.calls("ping")[0].header("cookie").map(str::to_owned);
         match refuse {
             None => assert_eq!(cookie.as_deref(), Some("lb=node-7")),

@@ -146,6 +146,19 @@ impl Bridge {
         r
     }
 
+    /// A whole session that must work: the handshake, a `ping` answered with `{}`, stdin
+    /// closed and exit code 0. Returns stderr.
+    pub async fn ping_session(mut self) -> String {
+        self.initialize().await;
+        assert_eq!(
+            self.request(1, "ping", json!({})).await["result"],
+            json!({})
+        );
+        let (code, stderr) = self.finish().await;
+        assert_eq!(code, Some(0), "{stderr}");
+        stderr
+    }
+
     /// Closes stdin (the host going away).
     pub fn close_stdin(&mut self) {
         self.stdin.take();
