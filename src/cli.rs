@@ -108,23 +108,23 @@ pub(crate) struct ImportMcpRemoteArgs {
     pub(crate) server: ServerArgs,
 
     /// More server URLs to import.
-    #[arg(value_name = "MORE_URLS", value_hint = ValueHint::Url)]
+    #[arg(value_name = "MORE_URLS", value_hint = ValueHint::Url, help_heading = "Import")]
     pub(crate) more_urls: Vec<String>,
 
     /// mcp-remote's directory (default: ~/.mcp-auth; mcp-remote's own MCP_REMOTE_CONFIG_DIR is honoured).
-    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, env = env::MCP_REMOTE_CONFIG_DIR)]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, env = env::MCP_REMOTE_CONFIG_DIR, help_heading = "Import")]
     pub(crate) config_dir: Option<PathBuf>,
 
     /// Say what would be imported, and store nothing.
-    #[arg(long)]
+    #[arg(long, help_heading = "Import")]
     pub(crate) dry_run: bool,
 
     /// Print JSON instead of sentences.
-    #[arg(long)]
+    #[arg(long, help_heading = "Import")]
     pub(crate) json: bool,
 
     /// Replace tokens and registrations mcp-bridge already has for the same server.
-    #[arg(long)]
+    #[arg(long, help_heading = "Import")]
     pub(crate) force: bool,
 }
 
