@@ -208,13 +208,18 @@ impl Importer<'_> {
         let inputs = &candidate.inputs;
         let url = match Url::parse(&inputs.url) {
             Ok(u) => u,
-            Err(e) => return Ok(Err(format!("{:?} is not a valid URL ({e})", inputs.url))),
+            Err(e) => {
+                return Ok(Err(format!(
+                    "{} is not a valid URL ({e})",
+                    report::shown(&inputs.url)
+                )));
+            }
         };
         if let Err(e) = endpoint::check_server_url(&url, self.args.server.allow_http) {
             return Ok(Err(e.to_string()));
         }
         let server_id = endpoint::canonical_resource(&url);
-        entry.server = Some(server_id.clone());
+        entry.server = Some(report::shown(&server_id));
         let raw = match &stored.tokens {
             None => {
                 return Ok(Err(
@@ -237,7 +242,7 @@ impl Importer<'_> {
             return Ok(Err(format!(
                 "the access token expired {} ago and there is no refresh token; log in with `mcp-bridge login {}`",
                 super::human_duration(now - at),
-                inputs.url
+                report::shown(&inputs.url)
             )));
         }
         if !self.done_servers.insert(server_id.clone()) {
@@ -495,5 +500,16 @@ mod tests {
             assert!(servable(bad).is_none(), "{bad}");
         }
         assert!(same_issuer("http://as/", "http://as") && !same_issuer("http://a", "http://b"));
+    }
+
+    /// URLs in the report hide query values, which may be API keys.
+    #[test]
+    fn report_hides_query_values() {
+        let shown = report::shown("https://h/mcp?api_key=SECRET123&x=1");
+        assert!(
+            !shown.contains("SECRET123") && shown.contains("api_key="),
+            "{shown}"
+        );
+        assert!(!report::shown("not a url?key=SECRET123").contains("SECRET123"));
     }
 }

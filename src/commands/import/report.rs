@@ -49,7 +49,7 @@ pub(crate) struct Entry {
 impl Entry {
     fn new(candidate: &Candidate, key: &str, status: Status) -> Entry {
         Entry {
-            url: candidate.inputs.url.clone(),
+            url: shown(&candidate.inputs.url),
             status,
             found_by: candidate.source.clone(),
             key: key.to_owned(),
@@ -103,6 +103,14 @@ impl Entry {
         self.scopes = tokens.scopes.clone();
         self.expires_at = tokens.expires_at;
         self.refresh_token = Some(tokens.refresh_token.is_some());
+    }
+}
+
+/// A URL for the report: query values hidden (they sometimes carry API keys), as in logs.
+pub(crate) fn shown(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => crate::endpoint::for_log(&u),
+        Err(_) => crate::net::excerpt(url.split('?').next().unwrap_or(""), 200),
     }
 }
 
