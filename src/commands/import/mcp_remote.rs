@@ -533,4 +533,40 @@ mod tests {
                 .unwrap();
         assert_eq!(t.expires_at(1000), Some(1060));
     }
+
+    /// The newest directory holding a key wins; older copies are named, not read; other
+    /// files (verifiers, leases) are left alone; a debug log yields the URL it names.
+    #[test]
+    fn reads_the_newest_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = KeyInputs::url("https://h/mcp").key();
+        for (sub, token) in [("mcp-remote-0.1.9", "old"), ("mcp-remote-v1", "new")] {
+            let d = dir.path().join(sub);
+            std::fs::create_dir_all(&d).unwrap();
+            let body = format!("{{\"access_token\":\"{token}\"}}");
+            std::fs::write(d.join(format!("{k}_tokens.json")), body).unwrap();
+            std::fs::write(d.join(format!("{k}_code_verifier_x.txt")), "v").unwrap();
+        }
+        let log = format!("[t][1] {LOG_MARKER}https://h/mcp\n[t][1] other\n");
+        std::fs::write(
+            dir.path()
+                .join("mcp-remote-v1")
+                .join(format!("{k}_debug.log")),
+            log,
+        )
+        .unwrap();
+        let found = read_base(dir.path()).unwrap();
+        let stored = &found.stored[&k];
+        assert_eq!(stored.dir, "mcp-remote-v1");
+        assert_eq!(stored.superseded, ["mcp-remote-0.1.9"]);
+        let tokens = stored.tokens.as_ref().unwrap().content.as_ref().unwrap();
+        assert_eq!(tokens.access_token.expose(), "new");
+        assert_eq!(stored.logged_urls, ["https://h/mcp"]);
+        assert!(
+            read_base(&dir.path().join("absent"))
+                .unwrap()
+                .stored
+                .is_empty()
+        );
+    }
 }
