@@ -22,6 +22,9 @@ _mcp__bridge() {
             mcp__bridge,help)
                 cmd="mcp__bridge__subcmd__help"
                 ;;
+            mcp__bridge,import)
+                cmd="mcp__bridge__subcmd__import"
+                ;;
             mcp__bridge,login)
                 cmd="mcp__bridge__subcmd__login"
                 ;;
@@ -37,6 +40,9 @@ _mcp__bridge() {
             mcp__bridge__subcmd__help,help)
                 cmd="mcp__bridge__subcmd__help__subcmd__help"
                 ;;
+            mcp__bridge__subcmd__help,import)
+                cmd="mcp__bridge__subcmd__help__subcmd__import"
+                ;;
             mcp__bridge__subcmd__help,login)
                 cmd="mcp__bridge__subcmd__help__subcmd__login"
                 ;;
@@ -46,6 +52,21 @@ _mcp__bridge() {
             mcp__bridge__subcmd__help,status)
                 cmd="mcp__bridge__subcmd__help__subcmd__status"
                 ;;
+            mcp__bridge__subcmd__help__subcmd__import,mcp-remote)
+                cmd="mcp__bridge__subcmd__help__subcmd__import__subcmd__mcp__subcmd__remote"
+                ;;
+            mcp__bridge__subcmd__import,help)
+                cmd="mcp__bridge__subcmd__import__subcmd__help"
+                ;;
+            mcp__bridge__subcmd__import,mcp-remote)
+                cmd="mcp__bridge__subcmd__import__subcmd__mcp__subcmd__remote"
+                ;;
+            mcp__bridge__subcmd__import__subcmd__help,help)
+                cmd="mcp__bridge__subcmd__import__subcmd__help__subcmd__help"
+                ;;
+            mcp__bridge__subcmd__import__subcmd__help,mcp-remote)
+                cmd="mcp__bridge__subcmd__import__subcmd__help__subcmd__mcp__subcmd__remote"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +74,7 @@ _mcp__bridge() {
 
     case "${cmd}" in
         mcp__bridge)
-            opts="-H -v -q -h -V --transport --protocol --header --header-file --bearer --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --max-in-flight --max-bytes-in-flight --request-timeout --keepalive --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status completions help"
+            opts="-H -v -q -h -V --transport --protocol --header --header-file --bearer --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --max-in-flight --max-bytes-in-flight --request-timeout --keepalive --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,7 +244,7 @@ _mcp__bridge() {
             return 0
             ;;
         mcp__subcmd__bridge__subcmd__help)
-            opts="login logout status completions help"
+            opts="login logout status import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,6 +274,34 @@ _mcp__bridge() {
         mcp__subcmd__bridge__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__bridge__subcmd__help__subcmd__import)
+            opts="mcp-remote"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__bridge__subcmd__help__subcmd__import__subcmd__mcp__subcmd__remote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -299,6 +348,189 @@ _mcp__bridge() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__bridge__subcmd__import)
+            opts="-v -q -h --verbose --quiet --log-level --debug --silent --help mcp-remote help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__bridge__subcmd__import__subcmd__help)
+            opts="mcp-remote help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__bridge__subcmd__import__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__bridge__subcmd__import__subcmd__help__subcmd__mcp__subcmd__remote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__bridge__subcmd__import__subcmd__mcp__subcmd__remote)
+            opts="-H -v -q -h --transport --protocol --header --header-file --bearer --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --config-dir --dry-run --json --force --verbose --quiet --log-level --debug --silent --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --transport)
+                    COMPREPLY=($(compgen -W "http-first sse-first http-only sse-only" -- "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "auto legacy modern" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --bearer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-metadata)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-metadata-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --callback-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -W "127.0.0.1 localhost" -- "${cur}"))
+                    return 0
+                    ;;
+                --auth-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "auto keyring file memory" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error none" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -75,11 +75,57 @@ pub(crate) enum Command {
         #[arg(long, value_enum, default_value_t = StoreChoice::Auto, env = env::MCP_BRIDGE_STORE)]
         store: StoreChoice,
     },
+    /// Import credentials another tool stored (mcp-remote's ~/.mcp-auth).
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+}
+
+/// Where `import` reads from.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImportSource {
+    /// Import the tokens and client registrations mcp-remote stored, without changing them.
+    ///
+    /// mcp-remote files each login under a hash of the URL (and of --header, --resource and
+    /// a few other options) it was started with, so logins are found by URL: the ones given
+    /// here, else the ones host configurations (Claude Desktop, Claude Code, Cursor,
+    /// Windsurf, VS Code) run mcp-remote or mcp-bridge with, the servers mcp-bridge has used,
+    /// and mcp-remote's debug logs. Logins no known URL matches are listed. Existing
+    /// mcp-bridge credentials are kept unless --force is given.
+    McpRemote(Box<ImportMcpRemoteArgs>),
+}
+
+/// Options of `import mcp-remote`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportMcpRemoteArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+
+    /// More server URLs to import.
+    #[arg(value_name = "MORE_URLS", value_hint = ValueHint::Url, help_heading = "Import")]
+    pub(crate) more_urls: Vec<String>,
+
+    /// mcp-remote's directory (default: ~/.mcp-auth; mcp-remote's own MCP_REMOTE_CONFIG_DIR is honoured).
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, env = env::MCP_REMOTE_CONFIG_DIR, help_heading = "Import")]
+    pub(crate) config_dir: Option<PathBuf>,
+
+    /// Say what would be imported, and store nothing.
+    #[arg(long, help_heading = "Import")]
+    pub(crate) dry_run: bool,
+
+    /// Print JSON instead of sentences.
+    #[arg(long, help_heading = "Import")]
+    pub(crate) json: bool,
+
+    /// Replace tokens and registrations mcp-bridge already has for the same server.
+    #[arg(long, help_heading = "Import")]
+    pub(crate) force: bool,
 }
 
 /// Options for running the bridge (the default action).
@@ -411,6 +457,32 @@ mod tests {
             Some(Command::Login(_))
         ));
         assert!(parse(&["logout", "https://h", "--all"]).is_err());
+        let cli = parse(&[
+            "import",
+            "mcp-remote",
+            "https://a/mcp",
+            "https://b/mcp",
+            "--config-dir",
+            "/x",
+            "--dry-run",
+            "--json",
+            "--force",
+            "--store",
+            "file",
+        ])
+        .unwrap();
+        let Some(Command::Import {
+            source: ImportSource::McpRemote(args),
+        }) = cli.command
+        else {
+            panic!("import")
+        };
+        assert_eq!(args.server.url.as_deref(), Some("https://a/mcp"));
+        assert_eq!(args.more_urls, ["https://b/mcp"]);
+        assert_eq!(args.config_dir, Some(PathBuf::from("/x")));
+        assert!(args.dry_run && args.json && args.force);
+        assert_eq!(args.server.oauth.store, StoreChoice::File);
+        assert!(parse(&["import", "mcp-remote"]).is_ok());
     }
 
     /// OAuth options, including mcp-remote's spellings and its positional callback port.

@@ -39,5 +39,8 @@ pub(crate) const MCP_BRIDGE_REQUEST_TIMEOUT: &str = "MCP_BRIDGE_REQUEST_TIMEOUT"
 pub(crate) const MCP_BRIDGE_KEEPALIVE: &str = "MCP_BRIDGE_KEEPALIVE";
 /// `true` to keep no cookies from the server (same as `--no-cookies`).
 pub(crate) const MCP_BRIDGE_NO_COOKIES: &str = "MCP_BRIDGE_NO_COOKIES";
+/// mcp-remote's own base directory (default `~/.mcp-auth`); `import mcp-remote` reads it
+/// (same as `--config-dir`).
+pub(crate) const MCP_REMOTE_CONFIG_DIR: &str = "MCP_REMOTE_CONFIG_DIR";
 /// Extra trusted CA certificates (honoured as usual, added to `--ca-cert`).
 pub(crate) const SSL_CERT_FILE: &str = "SSL_CERT_FILE";

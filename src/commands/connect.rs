@@ -60,15 +60,7 @@ pub(crate) fn connection(
         )));
     }
 
-    let mut ca_certs = server.ca_cert.clone();
-    if let Some(file) = std::env::var_os(env::SSL_CERT_FILE).filter(|f| !f.is_empty()) {
-        ca_certs.push(file.into());
-    }
-    let settings = net::Settings {
-        tls: net::TlsConfig::from_files(&ca_certs)?,
-        connect_timeout: Duration::from_secs(server.connect_timeout),
-        cookies: !server.no_cookies,
-    };
+    let settings = net_settings(server)?;
     let oauth = if bearer.is_some() || authorization_header {
         None
     } else {
@@ -99,6 +91,19 @@ pub(crate) fn connection(
     Ok(Connection {
         http: Arc::new(http),
         oauth,
+    })
+}
+
+/// The HTTP client settings the options ask for: trusted roots, connect timeout, cookies.
+pub(crate) fn net_settings(server: &ServerArgs) -> anyhow::Result<net::Settings> {
+    let mut ca_certs = server.ca_cert.clone();
+    if let Some(file) = std::env::var_os(env::SSL_CERT_FILE).filter(|f| !f.is_empty()) {
+        ca_certs.push(file.into());
+    }
+    Ok(net::Settings {
+        tls: net::TlsConfig::from_files(&ca_certs)?,
+        connect_timeout: Duration::from_secs(server.connect_timeout),
+        cookies: !server.no_cookies,
     })
 }
 

@@ -4,6 +4,7 @@
 
 mod completions;
 mod connect;
+mod import;
 mod login;
 mod logout;
 mod run;
@@ -23,6 +24,7 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Login(args)) => login::login(*args).await,
         Some(Command::Logout { url, all, store }) => logout::logout(url, all, store).await,
         Some(Command::Status { url, json, store }) => status::status(url, json, store).await,
+        Some(Command::Import { source }) => import::import(source).await,
     }
 }
 

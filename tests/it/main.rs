@@ -4,6 +4,7 @@
 mod auth;
 mod faults;
 mod hostile;
+mod import;
 mod invariants;
 mod keyring;
 mod legacy;

@@ -426,6 +426,32 @@ impl MockOAuth {
         );
     }
 
+    /// Issues an access token and a refresh token to `client_id` as if it had logged in
+    /// elsewhere (another tool's login, for `import`): returns (access, refresh).
+    pub fn mint(&self, client_id: &str, scope: &str) -> (String, String) {
+        let mut db = self.state.db.lock().unwrap();
+        db.next += 1;
+        let n = db.next;
+        let (access, refresh) = (format!("at-minted-{n}"), format!("rt-minted-{n}"));
+        db.access.insert(
+            access.clone(),
+            Access {
+                scope: scope.split_whitespace().map(str::to_owned).collect(),
+                expires_at: Instant::now().checked_add(Duration::from_secs(3600)),
+                valid: true,
+            },
+        );
+        db.refresh.insert(
+            refresh.clone(),
+            Refresh {
+                client_id: client_id.to_owned(),
+                scope: Some(scope.to_owned()),
+                valid: true,
+            },
+        );
+        (access, refresh)
+    }
+
     /// Moves the MCP server to `other`'s authorization server: its PRM names that issuer and
     /// only that server's tokens are accepted from now on.
     pub fn migrate_to(&self, other: &MockOAuth) {
