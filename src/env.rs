@@ -42,5 +42,9 @@ pub(crate) const MCP_BRIDGE_NO_COOKIES: &str = "MCP_BRIDGE_NO_COOKIES";
 /// mcp-remote's own base directory (default `~/.mcp-auth`); `import mcp-remote` reads it
 /// (same as `--config-dir`).
 pub(crate) const MCP_REMOTE_CONFIG_DIR: &str = "MCP_REMOTE_CONFIG_DIR";
+/// Set (to anything but empty) to turn colors off in what commands print for a person.
+pub(crate) const NO_COLOR: &str = "NO_COLOR";
+/// The terminal type; `dumb` turns off colors and the live line.
+pub(crate) const TERM: &str = "TERM";
 /// Extra trusted CA certificates (honoured as usual, added to `--ca-cert`).
 pub(crate) const SSL_CERT_FILE: &str = "SSL_CERT_FILE";

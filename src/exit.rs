@@ -33,11 +33,14 @@ pub(crate) struct UsageError(pub(crate) String);
 
 /// Prints an error chain to stderr and returns the exit status it calls for.
 pub(crate) fn report(err: &anyhow::Error) -> ExitStatus {
-    let mut text = format!("mcp-bridge: error: {err}");
+    let mut text = format!(
+        "mcp-bridge: {} {err}",
+        crate::terminal::paint(crate::terminal::Tone::Error, "error:")
+    );
     for cause in err.chain().skip(1) {
         text.push_str(&format!("\n  caused by: {cause}"));
     }
-    eprintln!("{text}");
+    crate::terminal::line(&text);
     if err.chain().any(|e| e.is::<UsageError>()) {
         ExitStatus::Usage
     } else {

@@ -27,6 +27,7 @@ mod relay;
 mod secret;
 mod stdio;
 mod store;
+mod terminal;
 mod tool_filter;
 mod transport;
 mod upstream;
@@ -40,7 +41,13 @@ use std::process::ExitCode;
 /// Runs mcp-bridge with the process's arguments and returns its exit code.
 pub fn main_entry() -> ExitCode {
     let cli = cli::Cli::parse();
-    logging::init(&cli.log);
+    // A host starts the bridge itself; a subcommand is run by a person.
+    let audience = if cli.command.is_some() {
+        logging::Audience::Person
+    } else {
+        logging::Audience::Host
+    };
+    logging::init(&cli.log, audience);
     // One thread is plenty for a relay and keeps start-up and memory small; blocking work
     // (stdin, stdout) runs on tokio's blocking pool.
     let runtime = match tokio::runtime::Builder::new_current_thread()

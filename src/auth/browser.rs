@@ -13,7 +13,6 @@
 
 use crate::endpoint::is_loopback;
 use std::ffi::OsString;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use tracing::{debug, warn};
@@ -146,11 +145,15 @@ fn launcher_from(no_browser: bool, browser: Option<OsString>) -> Launcher {
 /// printed URL by hand. With [`Launcher::System`] this may block for up to a quarter of a
 /// second per candidate opener while the `open` crate checks that one started.
 pub(crate) fn open(launcher: &Launcher, url: &Url) -> Result<(), BrowserError> {
-    // A closed stderr leaves nothing useful to do about it; the launcher may still work.
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "mcp-bridge: to authorize, open this URL in your browser:\n  {url}"
-    );
+    // Under a host this line sits in a log, where it must say whose it is.
+    let whose = if crate::terminal::style().person {
+        ""
+    } else {
+        "mcp-bridge: "
+    };
+    crate::terminal::line(&format!(
+        "{whose}to authorize, open this URL in your browser:\n  {url}"
+    ));
     match launcher {
         Launcher::PrintOnly => Ok(()),
         Launcher::System => {

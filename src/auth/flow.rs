@@ -51,10 +51,12 @@ pub(crate) async fn browser_login(
     }
     // The issuer we expect is recorded with the verifier and state, before redirecting.
     let issuer = metadata.issuer.clone();
-    let params = match callback
+    let shown = crate::terminal::waiting(&format!("the browser login at {issuer}"), login.timeout);
+    let waited = callback
         .wait(state.secret(), login.timeout, login.cancel)
-        .await
-    {
+        .await;
+    drop(shown);
+    let params = match waited {
         Ok(params) => params,
         Err(CallbackError::Cancelled) => return Err(AuthError::Cancelled),
         Err(CallbackError::Denied {

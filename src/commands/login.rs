@@ -12,6 +12,7 @@ use crate::jsonrpc::{Id, Kind, Message};
 use crate::mcp::LATEST_LEGACY_VERSION;
 use crate::relay::Shutdown;
 use crate::store;
+use crate::terminal::{Tone, paint, say};
 use crate::upstream::{Inbound, Upstream};
 use anyhow::Context;
 use serde_json::json;
@@ -55,10 +56,10 @@ pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
                 .unwrap_or_else(|| answer.as_str().to_owned());
             return Err(anyhow::anyhow!("{message}").context("login failed"));
         }
-        eprintln!(
-            "mcp-bridge: {} did not ask for authorization; nothing to do",
+        say(&format!(
+            "{} did not ask for authorization; nothing to do",
             oauth.describe()
-        );
+        ));
         return Ok(ExitStatus::Success);
     };
     let expiry = match tokens.expires_at {
@@ -73,8 +74,9 @@ pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
     } else {
         tokens.scopes.join(" ")
     };
-    eprintln!(
-        "mcp-bridge: logged in to {}\n  issuer: {}\n  scopes: {}\n  access token: {}\n  refresh token: {}",
+    say(&format!(
+        "{} {}\n  issuer: {}\n  scopes: {}\n  access token: {}\n  refresh token: {}",
+        paint(Tone::Bold, "logged in to"),
         oauth.describe(),
         tokens.issuer,
         scopes,
@@ -84,7 +86,7 @@ pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
         } else {
             "no"
         },
-    );
+    ));
     Ok(ExitStatus::Success)
 }
 

@@ -5,6 +5,7 @@ use crate::auth::revoke_tokens;
 use crate::exit::{ExitStatus, usage};
 use crate::net;
 use crate::store::{ItemKind, StoreChoice};
+use crate::terminal::{say, warn};
 
 pub(crate) async fn logout(
     url: Option<String>,
@@ -34,27 +35,27 @@ pub(crate) async fn logout(
                 Ok(revoked) => {
                     for r in revoked {
                         if let Err(e) = r.outcome {
-                            eprintln!(
-                                "mcp-bridge: revoking the {} at {} failed: {}",
+                            warn(&format!(
+                                "revoking the {} at {} failed: {}",
                                 r.hint,
                                 tokens.issuer,
                                 net::error_chain(&e)
-                            );
+                            ));
                         }
                     }
                 }
-                Err(e) => eprintln!(
-                    "mcp-bridge: could not revoke tokens at {} ({})",
+                Err(e) => warn(&format!(
+                    "could not revoke tokens at {} ({})",
                     tokens.issuer,
                     net::error_chain(&e)
-                ),
+                )),
             }
         }
         store.forget(entry).await?;
-        eprintln!(
-            "mcp-bridge: forgot the tokens for {}",
+        say(&format!(
+            "forgot the tokens for {}",
             entry.server_url.as_deref().unwrap_or("?")
-        );
+        ));
         issuers.push(entry.issuer.clone());
         removed += 1;
     }
@@ -66,18 +67,18 @@ pub(crate) async fn logout(
             .any(|r| r.kind == ItemKind::Tokens && r.issuer == entry.issuer);
         if (all || issuers.contains(&entry.issuer)) && !in_use {
             store.forget(entry).await?;
-            eprintln!(
-                "mcp-bridge: forgot the client registration at {}",
+            say(&format!(
+                "forgot the client registration at {}",
                 entry.issuer
-            );
+            ));
             removed += 1;
         }
     }
     if removed == 0 {
-        eprintln!(
-            "mcp-bridge: nothing stored{}",
+        say(&format!(
+            "nothing stored{}",
             url.map(|u| format!(" for {u}")).unwrap_or_default()
-        );
+        ));
     }
     Ok(ExitStatus::Success)
 }

@@ -78,11 +78,11 @@ fn read_config(path: &Path) -> Option<Value> {
     match serde_json::from_slice(&bytes) {
         Ok(doc) => Some(doc),
         Err(e) => {
-            eprintln!(
-                "mcp-bridge: warning: {} is not valid JSON (line {}); its servers are not looked at",
+            crate::terminal::warn(&format!(
+                "{} is not valid JSON (line {}); its servers are not looked at",
                 path.display(),
                 e.line()
-            );
+            ));
             None
         }
     }
