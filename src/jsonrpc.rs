@@ -90,6 +90,11 @@ impl Id {
         }
     }
 
+    /// Whether the bridge made this id for a request of its own.
+    pub(crate) fn is_internal(&self) -> bool {
+        self.key.starts_with("smcp-bridge:")
+    }
+
     /// The id as JSON text, as its sender wrote it.
     pub(crate) fn as_json(&self) -> &str {
         &self.text
@@ -833,6 +838,8 @@ mod tests {
         let r = m.with_id(&Id::internal("reinit", 2));
         let v: Value = serde_json::from_str(r.as_str()).unwrap();
         assert_eq!(v["id"], "mcp-bridge:reinit:2");
+        assert!(r.id().is_some_and(|id| id.is_internal()));
+        assert!(!m.id().is_some_and(|id| id.is_internal()));
         assert!(r.as_str().contains(r#""params":{"a":1.50}"#));
         assert_eq!(r.method(), Some("initialize"));
         let answer = parse(r#"{"jsonrpc":"2.0","id":"s","result":{"x":[1]}}"#);

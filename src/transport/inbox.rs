@@ -104,7 +104,12 @@ impl Inbox {
         error: &(dyn std::error::Error + Send + Sync),
     ) {
         let text = crate::net::error_chain(error);
-        tracing::warn!(%id, "request failed: {text}");
+        if id.is_internal() {
+            // The bridge's own request: whoever sent it reports the failure in its terms.
+            tracing::debug!(%id, "request failed: {text}");
+        } else {
+            tracing::warn!(%id, "request failed: {text}");
+        }
         self.deliver(Message::error(id, code, &text)).await;
     }
 

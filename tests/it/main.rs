@@ -12,4 +12,5 @@ mod modern;
 mod options;
 mod streamable;
 mod support;
+mod terminal;
 mod tls;
