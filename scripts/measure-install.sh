@@ -52,6 +52,7 @@ measure() {
   local count
   count="$(printf '%s\n' "$results" | grep -c firstAnswerMs || true)"
   ((count == RUNS)) || pkg_die "$label: only $count of $RUNS sessions succeeded"
+  # shellcheck disable=SC2016 # Python, not shell
   rows+=("$(printf '%s\n' "$results" | python3 -c '
 import json, statistics, sys
 label, shown = sys.argv[1], sys.argv[2]

@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables set here are for the scripts that source this
 # Shared by scripts/test-packages.sh and scripts/measure-install.sh (sourced, not run):
 # builds the release binary, the npm packages and the wheel, starts a local MCP server, and
 # installs or runs each package in a private place without any registry.
@@ -103,6 +105,57 @@ if wheel.read(scripts[0]) != open(sys.argv[2], "rb").read():
 PY
 }
 
+# The archive `cargo binstall` downloads, made by scripts/release-archive.sh into $1: its
+# name must be the last part of the `pkg-url` that [package.metadata.binstall] in Cargo.toml
+# renders for this machine's target, the `bin-dir` it renders must be the release binary,
+# and the `.sha256` beside it must match.
+check_release_archive() {
+  local out="$1" target archive
+  target="$(rustc -vV | sed -n 's/^host: //p')"
+  archive="$(scripts/release-archive.sh --binary "$BINARY" --target "$target" --out "$out" 2>/dev/null)" || {
+    echo "scripts/release-archive.sh failed" >&2
+    return 1
+  }
+  python3 - "$ROOT/Cargo.toml" "$archive" "$target" "$BINARY" <<'PY'
+import hashlib, os, re, sys, tarfile, tomllib
+manifest, archive, target, binary = sys.argv[1:]
+package = tomllib.load(open(manifest, "rb"))["package"]
+meta = package["metadata"]["binstall"]
+fmt = meta.get("overrides", {}).get(target, {}).get("pkg-fmt", meta.get("pkg-fmt", "tgz"))
+if fmt != "tgz":
+    sys.exit(f"expected pkg-fmt tgz for {target}, Cargo.toml says {fmt}")
+values = {
+    "name": package["name"], "version": package["version"], "target": target,
+    "repo": package["repository"], "bin": package["name"], "binary-ext": "",
+    # binstall tries each suffix of the format in turn: .tgz, then .tar.gz
+    "archive-suffix": ".tar.gz",
+}
+def render(template):
+    def value(match):
+        if match[1] not in values:
+            sys.exit(f"{template!r} uses {{ {match[1]} }}, which this check does not know")
+        return values[match[1]]
+    return re.sub(r"\{\s*([a-z-]+)\s*\}", value, template)
+url = render(meta["pkg-url"])
+if os.path.basename(archive) != url.rsplit("/", 1)[1]:
+    sys.exit(f"the archive is {os.path.basename(archive)}, binstall would download {url}")
+bin_dir = render(meta["bin-dir"])
+with tarfile.open(archive) as tar:
+    try:
+        member = tar.getmember(bin_dir)
+    except KeyError:
+        sys.exit(f"{archive} has no {bin_dir} (bin-dir); it holds {tar.getnames()}")
+    if not member.isfile() or member.mode & 0o111 == 0:
+        sys.exit(f"{bin_dir} in {archive} is not an executable file")
+    if tar.extractfile(member).read() != open(binary, "rb").read():
+        sys.exit(f"{bin_dir} in {archive} is not the release binary")
+digest = hashlib.sha256(open(archive, "rb").read()).hexdigest()
+if open(archive + ".sha256").read().split() != [digest, os.path.basename(archive)]:
+    sys.exit(f"{archive}.sha256 does not match the archive")
+print(f"ok: {os.path.basename(archive)} is what binstall downloads from {url}, with {bin_dir}")
+PY
+}
+
 # FastMCP over Streamable HTTP on a free loopback port.
 start_server() {
   local dir="$1" port
@@ -163,10 +216,10 @@ launcher_without_platform() {
   local prefix="$1" out rc=0
   npm_private "$prefix" npm install -g --prefix "$prefix" --loglevel=error --omit=optional "$NPM_MAIN" >&2
   out="$("$prefix/bin/mcp-bridge" "$SERVER_URL" </dev/null 2>&1)" || rc=$?
-  ((rc == 2)) && [[ "$out" == *"no prebuilt binary for linux-x64"* ]] || {
+  if ((rc != 2)) || [[ "$out" != *"no prebuilt binary for linux-x64"* ]]; then
     echo "expected exit 2 and 'no prebuilt binary', got exit $rc: $out" >&2
     return 1
-  }
+  fi
 }
 
 uv_private() {

@@ -6,7 +6,9 @@
 #   1. builds the release binary (cargo build --release)
 #   2. builds the linux-x64 npm packages (packaging/npm/build.mjs) and the wheel (maturin,
 #      from a private copy under target/pkg-tools along with uv and pipx, from PyPI)
-#   3. checks the wheel's manylinux tag against the newest GLIBC_ symbol the binary needs
+#   3. checks the wheel's manylinux tag against the newest GLIBC_ symbol the binary needs,
+#      and that scripts/release-archive.sh names and lays out the archive as the
+#      [package.metadata.binstall] templates in Cargo.toml render them for this target
 #   4. installs and runs, each in its own temporary prefix, home and cache:
 #        npm install -g --offline (the postinstall makes the command the binary itself)
 #        npm install -g --offline --ignore-scripts (the launcher stays; Node 22 execs)
@@ -48,6 +50,8 @@ check() {
 
 build_all "$work"
 check "wheel tag matches the binary's glibc needs" check_wheel_tag
+check "release archive: named and laid out as cargo binstall's pkg-url and bin-dir expect" \
+  check_release_archive "$work/archives"
 start_server "$work"
 
 session=(node "$ROOT/tests/packages/session.mjs" --server-name "$SERVER_NAME")
