@@ -4,7 +4,8 @@
 # tree the host talks to (the sum of VmHWM of its processes once the session runs), against
 # a local FastMCP server over Streamable HTTP. Builds and installs everything as
 # scripts/test-packages.sh does (no registry), then runs N sessions per way after one
-# warm-up and prints the medians as a table (Markdown, on stdout).
+# warm-up and prints the medians (and the range of the times) as a table (Markdown, on
+# stdout), with the load average before and after.
 #
 #   scripts/measure-install.sh [N]      N sessions per way (default 20)
 #
@@ -57,13 +58,15 @@ measure() {
 import json, statistics, sys
 label, shown = sys.argv[1], sys.argv[2]
 runs = [json.loads(line) for line in sys.stdin if line.strip()]
-ms = statistics.median(r["firstAnswerMs"] for r in runs)
+times = [r["firstAnswerMs"] for r in runs]
+ms = f"{statistics.median(times):.1f} ms ({min(times):.1f} to {max(times):.1f})"
 rss = statistics.median(r["rssKiB"] for r in runs) / 1024
 nodes = max(r["nodes"] for r in runs)
-print(f"| {label} | `{shown}` | {ms:.1f} ms | {rss:.1f} MiB | {nodes} |")
+print(f"| {label} | `{shown}` | {ms} | {rss:.1f} MiB | {nodes} |")
 ' "$label" "$shown")")
 }
 
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 n=(--runs "$RUNS")
 measure "plain binary" "mcp-bridge URL" "${session[@]}" "${n[@]}" -- "$BINARY" "$SERVER_URL"
 measure "npm global bin" "npm install -g mcp-bridge; mcp-bridge URL" \
@@ -81,9 +84,10 @@ measure "uvx, local wheel, offline" "uvx mcp-bridge URL" uvx_session "$work/uvx"
 measure "pipx run, local wheel, no index" "pipx run mcp-bridge URL" \
   pipx_session "$work/pipx" "${session[@]}" "${n[@]}" --
 
-echo "Median of $RUNS sessions each (after one warm-up), $(nproc) cores, $(uname -sm); spawn to"
-echo "the initialize answer, and the peak RSS of the process tree the host talks to."
+echo "Median of $RUNS sessions each (after one warm-up), $(nproc) cores, $(uname -sm), load average"
+echo "$load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after; spawn to the initialize answer"
+echo "(median, fastest to slowest), and the peak RSS of the process tree the host talks to."
 echo
-echo "| way | host command | spawn to initialize answer | peak RSS of the tree | node processes left |"
+echo "| way | host command | spawn to initialize answer | peak RSS of the tree | node processes in it |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
