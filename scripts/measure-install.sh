@@ -11,7 +11,7 @@
 #
 # Ways: the plain binary; npm install -g (the postinstall made the command the binary);
 # npx --offline from the local tarballs; the launcher under Node 22 (execve) and under the
-# machine's older Node (child fallback), when there is one; the wheel's binary in a venv;
+# machine's older Node (child fallback), when there is one; uv tool install of the wheel;
 # uvx --from the wheel; pipx run --spec the wheel. Run it on an otherwise idle machine.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,8 +36,7 @@ start_server "$work"
 install_npm_global "$work/npm-global"
 install_npm_global "$work/npm-launcher" --ignore-scripts
 launcher="$work/npm-launcher/lib/node_modules/mcp-bridge/bin/mcp-bridge"
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --no-index --disable-pip-version-check "$WHEEL"
+uv_tool_install "$work/uv"
 
 session=(node "$ROOT/tests/packages/session.mjs" --server-name "$SERVER_NAME" --json)
 rows=()
@@ -69,25 +68,25 @@ print(f"| {label} | `{shown}` | {ms} | {rss:.1f} MiB | {nodes} |")
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 n=(--runs "$RUNS")
 measure "plain binary" "mcp-bridge URL" "${session[@]}" "${n[@]}" -- "$BINARY" "$SERVER_URL"
-measure "npm global bin" "npm install -g mcp-bridge; mcp-bridge URL" \
+measure "npm install -g (postinstall: the binary)" "mcp-bridge URL" \
   "${session[@]}" "${n[@]}" -- "$work/npm-global/bin/mcp-bridge" "$SERVER_URL"
-measure "npx, local tarball, offline" "npx -y mcp-bridge URL" npx_session "$work/npx" "${session[@]}" "${n[@]}" --
-measure "launcher, Node $("$NODE22" --version) (execve)" "node .../bin/mcp-bridge URL" \
+measure "npx, local tarballs, offline" "npx -y mcp-bridge URL" npx_session "$work/npx" "${session[@]}" "${n[@]}" --
+measure "launcher kept, Node $("$NODE22" --version) (execve)" "mcp-bridge URL" \
   "${session[@]}" "${n[@]}" -- "$NODE22" "$launcher" "$SERVER_URL"
 if [[ -n "$NODE_OLD" ]]; then
-  measure "launcher, Node $("$NODE_OLD" --version) (child)" "node .../bin/mcp-bridge URL" \
+  measure "launcher kept, Node $("$NODE_OLD" --version) (child)" "mcp-bridge URL" \
     "${session[@]}" "${n[@]}" -- "$NODE_OLD" "$launcher" "$SERVER_URL"
 fi
-measure "wheel's binary (pip, uv tool install)" "uv tool install mcp-bridge; mcp-bridge URL" \
-  "${session[@]}" "${n[@]}" -- "$work/venv/bin/mcp-bridge" "$SERVER_URL"
-measure "uvx, local wheel, offline" "uvx mcp-bridge URL" uvx_session "$work/uvx" "${session[@]}" "${n[@]}" --
-measure "pipx run, local wheel, no index" "pipx run mcp-bridge URL" \
+measure "uv tool install of the wheel" "mcp-bridge URL" \
+  "${session[@]}" "${n[@]}" -- "$work/uv/bin/mcp-bridge" "$SERVER_URL"
+measure "uvx, local wheel, offline" "uvx --from WHEEL mcp-bridge URL" uvx_session "$work/uvx" "${session[@]}" "${n[@]}" --
+measure "pipx run, local wheel, no index" "pipx run --spec WHEEL mcp-bridge URL" \
   pipx_session "$work/pipx" "${session[@]}" "${n[@]}" --
 
 echo "Median of $RUNS sessions each (after one warm-up), $(nproc) cores, $(uname -sm), load average"
 echo "$load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after; spawn to the initialize answer"
 echo "(median, fastest to slowest), and the peak RSS of the process tree the host talks to."
 echo
-echo "| way | host command | spawn to initialize answer | peak RSS of the tree | node processes in it |"
+echo "| way | the host runs | spawn to initialize answer | peak RSS of the tree | node processes in it |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
