@@ -211,6 +211,18 @@ npx_session() {
     "$@" npx --yes --package "$NPM_MAIN" --package "$NPM_PLATFORM" -- mcp-bridge "$SERVER_URL"
 }
 
+# A command that fails must fail as the binary does: "$@" (a way of starting it) with an
+# unknown option must exit with the binary's code and print exactly its message.
+same_failure_as_binary() {
+  local want want_rc=0 got got_rc=0
+  want="$("$BINARY" --no-such-option </dev/null 2>&1)" || want_rc=$?
+  got="$("$@" --no-such-option </dev/null 2>&1)" || got_rc=$?
+  if ((want_rc == 0 || got_rc != want_rc)) || [[ "$got" != "$want" ]]; then
+    echo "expected exit $want_rc and the binary's own message, got exit $got_rc: $got" >&2
+    return 1
+  fi
+}
+
 # Without its platform package the launcher must say so and fail, not hang.
 launcher_without_platform() {
   local prefix="$1" out rc=0

@@ -10,9 +10,11 @@
 #      and that scripts/release-archive.sh names and lays out the archive as the
 #      [package.metadata.binstall] templates in Cargo.toml render them for this target
 #   4. installs and runs, each in its own temporary prefix, home and cache:
-#        npm install -g --offline (the postinstall makes the command the binary itself)
+#        npm install -g --offline (the postinstall makes the command the binary itself),
+#        and again over that install (a reinstall)
 #        npm install -g --offline --ignore-scripts (the launcher stays; Node 22 execs)
-#        the launcher under Node 20, where there is no execve: a child, signals forwarded
+#        the launcher under Node 20, where there is no execve: a child, signals forwarded;
+#        under both, a failing binary's exit code and message come through unchanged
 #        npx --offline from the local tarballs
 #        pip install of the wheel into a venv, uv tool install, uvx --from, pipx run --spec
 #      asserting initialize, tools/list and tools/call answers, exit 0 on EOF, and that no
@@ -63,6 +65,9 @@ check "npm install -g: the command is the binary itself (postinstall)" \
   cmp -s "$(readlink -f "$global_bin")" "$BINARY"
 check "npm install -g: session through the global command" \
   "${session[@]}" --top binary --nodes 0 -- "$global_bin" "$SERVER_URL"
+install_npm_global "$work/npm-global" # again, over the first install
+check "npm install -g over an existing install: the command is still the binary itself" \
+  cmp -s "$(readlink -f "$global_bin")" "$BINARY"
 
 install_npm_global "$work/npm-launcher" --ignore-scripts
 launcher="$work/npm-launcher/lib/node_modules/mcp-bridge/bin/mcp-bridge"
@@ -70,9 +75,13 @@ check "npm install -g --ignore-scripts: the command is still the launcher" \
   grep -q 'process.execve' "$(readlink -f "$work/npm-launcher/bin/mcp-bridge")"
 check "launcher on Node 22 ($("$NODE22" --version)): execve, the host's child is the binary" \
   env PATH="$(dirname "$NODE22"):$PATH" "${session[@]}" --top binary --nodes 0 -- "$work/npm-launcher/bin/mcp-bridge" "$SERVER_URL"
+check "launcher on Node 22: a failing binary's exit code and message come through unchanged" \
+  same_failure_as_binary "$NODE22" "$launcher"
 if [[ -n "$NODE_OLD" ]]; then
-  check "launcher on Node $("$NODE_OLD" --version) (no execve): a child with inherited stdio, exit code passed on" \
+  check "launcher on Node $("$NODE_OLD" --version) (no execve): a child with inherited stdio, exit 0 on EOF" \
     "${session[@]}" --top node --nodes 1 -- "$NODE_OLD" "$launcher" "$SERVER_URL"
+  check "launcher on Node $("$NODE_OLD" --version): a failing binary's exit code and message come through unchanged" \
+    same_failure_as_binary "$NODE_OLD" "$launcher"
   check "launcher on Node $("$NODE_OLD" --version): SIGTERM reaches the binary, both end" \
     "${session[@]}" --top node --nodes 1 --signal SIGTERM -- "$NODE_OLD" "$launcher" "$SERVER_URL"
 else
