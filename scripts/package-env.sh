@@ -211,6 +211,17 @@ npx_session() {
     "$@" npx --yes --package "$NPM_MAIN" --package "$NPM_PLATFORM" -- mcp-bridge "$SERVER_URL"
 }
 
+# build.mjs must refuse to pack a binary as another platform's (a mix-up in a release).
+build_refuses_wrong_platform() {
+  local out rc=0
+  out="$(node packaging/npm/build.mjs --binary "$BINARY" --platform darwin-arm64 --platform-only \
+    --out "$1" 2>&1 >/dev/null)" || rc=$?
+  if ((rc == 0)) || [[ "$out" != *"not a darwin-arm64 executable"* ]] || compgen -G "$1/*.tgz" >/dev/null; then
+    echo "expected build.mjs to refuse, got exit $rc: $out" >&2
+    return 1
+  fi
+}
+
 # A command that fails must fail as the binary does: "$@" (a way of starting it) with an
 # unknown option must exit with the binary's code and print exactly its message.
 same_failure_as_binary() {

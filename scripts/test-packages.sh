@@ -52,6 +52,7 @@ check() {
 
 build_all "$work"
 check "wheel tag matches the binary's glibc needs" check_wheel_tag
+check "build.mjs refuses the linux-x64 binary as darwin-arm64's" build_refuses_wrong_platform "$work/npm-wrong"
 check "release archive: named and laid out as cargo binstall's pkg-url and bin-dir expect" \
   check_release_archive "$work/archives"
 start_server "$work"
