@@ -130,6 +130,9 @@ step "interop: real peers and the conformance suite"
 cargo build --locked
 MCP_BRIDGE_BIN="$PWD/target/debug/mcp-bridge" tests/interop/run.sh
 
+step "packages: npm and wheel installs without a registry, a real session through each"
+scripts/test-packages.sh
+
 step "fuzz: every target, a fixed run from its seeds"
 fuzz_tests
 
