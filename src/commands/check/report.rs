@@ -220,7 +220,7 @@ impl Report {
         }
         let mark = if self.usable { "usable" } else { "not usable" };
         let _ = writeln!(out, "\n{mark}: {}", self.verdict.line());
-        if let Some(hosts) = &self.hosts {
+        if let Some(hosts) = self.hosts.as_ref().filter(|_| self.usable) {
             out.push_str(&super::hosts::render(hosts));
         }
         out
@@ -292,10 +292,14 @@ fn server_rows(s: &Server, row: &mut impl FnMut(&str, &str)) {
 }
 
 fn auth_rows(a: &Authorization, now: u64, row: &mut impl FnMut(&str, &str)) {
-    let needed = match (a.required, a.status) {
-        (true, Some(status)) => format!("needed (the server answered HTTP {status}); {}", a.method),
-        (true, None) => format!("needed; {}", a.method),
-        (false, _) => format!("not asked for; {}", a.method),
+    let needed = match (a.required, a.status, a.method.as_str()) {
+        (true, Some(status), "oauth") => {
+            format!("needed: the server answered HTTP {status} (OAuth)")
+        }
+        (true, Some(status), _) => format!("the server answered HTTP {status} to the token sent"),
+        (true, None, _) => "needed: OAuth, with the stored token (accepted)".to_owned(),
+        (false, _, "oauth") => "not needed (the server asked for none)".to_owned(),
+        (false, _, _) => "a static token was sent, and accepted".to_owned(),
     };
     row("authorization", &needed);
     if let Some(prm) = &a.resource_metadata {
