@@ -176,7 +176,13 @@ async fn mcp(
             report.server = Some(found);
             None
         }
-        Initialized::Failed(e) => Some(e.clone()),
+        Initialized::Failed(e) => {
+            report.server = Some(report::Server {
+                error: Some(e.clone()),
+                ..report::Server::default()
+            });
+            Some(e.clone())
+        }
     };
     shutdown.stopped().cancel();
     session.close().await;

@@ -254,14 +254,14 @@ fn tls_rows(t: &Tls, now: u64, row: &mut impl FnMut(&str, &str)) {
 
 fn server_rows(s: &Server, row: &mut impl FnMut(&str, &str)) {
     if let Some(e) = &s.error {
-        row("server", e);
+        row("server", &format!("initialize failed: {e}"));
         return;
     }
     let name = s.name.as_deref().unwrap_or("(unnamed)");
     let version = s.version.as_deref().map(|v| format!(" {v}"));
     row("server", &format!("{name}{}", version.unwrap_or_default()));
     if let Some(i) = &s.instructions {
-        row("instructions", &crate::net::excerpt(i, 200));
+        row("instructions", &crate::net::excerpt(i, 120));
     }
     let caps: Vec<&str> = s
         .capabilities
@@ -337,7 +337,7 @@ fn auth_rows(a: &Authorization, now: u64, row: &mut impl FnMut(&str, &str)) {
                 .unwrap_or("(not offered)"),
         );
     }
-    if a.stored.is_empty() && a.method == "oauth" {
+    if a.stored.is_empty() && a.method == "oauth" && a.required {
         row("stored", "nothing");
     }
     for s in &a.stored {
