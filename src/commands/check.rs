@@ -23,6 +23,7 @@ use crate::terminal::{Tone, paint, say, waiting};
 use crate::transport::{HANDSHAKE_TIMEOUT, Mode};
 use crate::{endpoint, env, store};
 use anyhow::Context;
+use clap::ValueEnum;
 use report::{Report, Verdict};
 use server::{Initialized, Session};
 use std::io::Write;
@@ -84,19 +85,32 @@ async fn steps(
     let settings = connect::net_settings(server).map_err(usage)?;
     let timeout = settings.connect_timeout;
 
+    // Through a proxy the bridge never connects directly: the direct steps only inform.
+    let proxy = network::proxy(url, |name| std::env::var(name).ok());
+    let direct = proxy.is_none();
+    report.proxy = proxy;
+
     progress(&format!("resolving {}", url.host_str().unwrap_or_default()));
     let (dns, addrs) = network::resolve(url).await;
     let failed = dns.error.is_some().then(|| network::dns_verdict(&dns));
     report.dns = Some(dns);
     if failed.is_some() {
-        return Ok(failed);
+        return if direct {
+            Ok(failed)
+        } else {
+            mcp(args, url, &settings, report).await
+        };
     }
     progress("connecting");
     let (tcp, stream) = network::connect(&addrs, timeout).await;
     let Some(stream) = stream else {
         let verdict = network::tcp_verdict(url, &tcp);
         report.tcp = Some(tcp);
-        return Ok(Some(verdict));
+        return if direct {
+            Ok(Some(verdict))
+        } else {
+            mcp(args, url, &settings, report).await
+        };
     };
     report.tcp = Some(tcp);
     if url.scheme() == "https" {
@@ -105,7 +119,7 @@ async fn steps(
         let tls = tls::handshake(stream, host, &settings.tls, timeout, crate::clock::now()).await;
         let failed = tls.error.is_some().then(|| tls::verdict(&tls));
         report.tls = Some(tls);
-        if failed.is_some() {
+        if failed.is_some() && direct {
             return Ok(failed);
         }
     }
@@ -213,14 +227,10 @@ async fn mcp(
 fn host_entry(args: &CheckArgs, url: &Url, server_name: Option<&str>) -> hosts::Entry {
     let server = &args.server;
     let mut cli = vec![url.to_string()];
-    if server.transport != Mode::HttpFirst {
-        let value = match server.transport {
-            Mode::SseFirst => "sse-first",
-            Mode::HttpOnly => "http-only",
-            Mode::SseOnly => "sse-only",
-            Mode::HttpFirst => "http-first",
-        };
-        cli.extend(["--transport".into(), value.into()]);
+    if server.transport != Mode::HttpFirst
+        && let Some(value) = server.transport.to_possible_value()
+    {
+        cli.extend(["--transport".into(), value.get_name().to_owned()]);
     }
     for ca in &server.ca_cert {
         cli.extend(["--ca-cert".into(), ca.display().to_string()]);
@@ -236,5 +246,61 @@ fn host_entry(args: &CheckArgs, url: &Url, server_name: Option<&str>) -> hosts::
         name: hosts::name(server_name, url.host_str().unwrap_or_default()),
         args: cli,
         env: vars,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn args(words: &[&str]) -> CheckArgs {
+        let cli = Cli::try_parse_from([&["mcp-bridge", "check"], words].concat()).unwrap();
+        let Some(Command::Check(args)) = cli.command else {
+            panic!("check")
+        };
+        *args
+    }
+
+    /// The entry keeps the options that change how the bridge connects, names the token's
+    /// variable instead of the token, and leaves out what check alone uses.
+    #[test]
+    fn host_entry_options() {
+        let a = args(&[
+            "http://mcp.example.com/mcp",
+            "--transport",
+            "sse-only",
+            "--ca-cert",
+            "/etc/ca.pem",
+            "--allow-http",
+            "--bearer",
+            "s3cret",
+            "--json",
+            "--list",
+        ]);
+        let url = Url::parse("http://mcp.example.com/mcp").unwrap();
+        let entry = host_entry(&a, &url, Some("Demo"));
+        assert_eq!(entry.name, "demo");
+        assert_eq!(
+            entry.args,
+            [
+                "http://mcp.example.com/mcp",
+                "--transport",
+                "sse-only",
+                "--ca-cert",
+                "/etc/ca.pem",
+                "--allow-http"
+            ]
+        );
+        assert_eq!(
+            entry.env,
+            [("MCP_BRIDGE_BEARER".to_owned(), "<your token>".to_owned())]
+        );
+        let local = Url::parse("http://127.0.0.1:3000/mcp").unwrap();
+        let plain = host_entry(&args(&["http://127.0.0.1:3000/mcp"]), &local, None);
+        assert_eq!(plain.args, ["http://127.0.0.1:3000/mcp"]);
+        assert_eq!(plain.name, "127-0-0-1");
+        assert!(plain.env.is_empty());
     }
 }

@@ -46,40 +46,18 @@ function assertUsable(res, url) {
   assert.equal(doc.hosts.claude_code, `claude mcp add ${name} -- mcp-bridge ${url}`);
 }
 
+/** Why the bridge chose each transport, as check reports it. */
+const WHY = {
+  'streamable-http': /^the server answered the first POST as Streamable HTTP$/,
+  'http+sse': /^the Streamable HTTP POST answered 40\d, so HTTP\+SSE$/,
+};
+
 const peers = [
-  {
-    title: 'server-everything streamableHttp',
-    start: () => startEverything('streamableHttp'),
-    name: 'mcp-servers/everything',
-    transport: 'streamable-http',
-    reason: /^the server answered the first POST as Streamable HTTP$/,
-    tool: 'echo',
-  },
-  {
-    title: 'server-everything sse',
-    start: () => startEverything('sse'),
-    name: 'mcp-servers/everything',
-    transport: 'http+sse',
-    reason: /^the Streamable HTTP POST answered 40\d, so HTTP\+SSE$/,
-    tool: 'echo',
-  },
-  {
-    title: 'python FastMCP streamable-http',
-    start: () => startFastMcp('streamable-http'),
-    name: 'mcp-bridge-interop-fastmcp',
-    transport: 'streamable-http',
-    reason: /^the server answered the first POST as Streamable HTTP$/,
-    tool: 'long_running',
-  },
-  {
-    title: 'python FastMCP sse',
-    start: () => startFastMcp('sse'),
-    name: 'mcp-bridge-interop-fastmcp',
-    transport: 'http+sse',
-    reason: /^the Streamable HTTP POST answered 40\d, so HTTP\+SSE$/,
-    tool: 'ask_name',
-  },
-];
+  ['server-everything streamableHttp', () => startEverything('streamableHttp'), 'mcp-servers/everything', 'streamable-http', 'echo'],
+  ['server-everything sse', () => startEverything('sse'), 'mcp-servers/everything', 'http+sse', 'echo'],
+  ['python FastMCP streamable-http', () => startFastMcp('streamable-http'), 'mcp-bridge-interop-fastmcp', 'streamable-http', 'long_running'],
+  ['python FastMCP sse', () => startFastMcp('sse'), 'mcp-bridge-interop-fastmcp', 'http+sse', 'ask_name'],
+].map(([title, start, name, transport, tool]) => ({ title, start, name, transport, reason: WHY[transport], tool }));
 
 for (const p of peers) {
   describe(`check: ${p.title}`, { timeout: 3 * TEST_TIMEOUT_MS }, () => {

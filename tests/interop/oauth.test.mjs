@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { bridgeBin, connectThroughBridge, requireBridge, withTimeout } from './host.mjs';
 import { startOAuthDemo } from './peers.mjs';
-import { runBridge, scratch } from './scratch.mjs';
+import { homeEnv, runBridge, scratch } from './scratch.mjs';
 
 const TEST_TIMEOUT_MS = 60_000;
 const CALL_TIMEOUT_MS = 15_000;
@@ -315,15 +315,7 @@ describe('TS SDK OAuth demo: concurrency and shutdown', { timeout: 6 * TEST_TIME
       requireBridge();
       const s = scratch(t);
       const home = path.join(s.dir, 'home');
-      const env = {
-        ...process.env,
-        HOME: home,
-        XDG_CONFIG_HOME: path.join(home, '.config'),
-        XDG_DATA_HOME: path.join(home, '.local', 'share'),
-        XDG_STATE_HOME: path.join(home, '.local', 'state'),
-        XDG_CACHE_HOME: path.join(home, '.cache'),
-        ...s.env({ FAKE_BROWSER_MODE: browserMode }),
-      };
+      const env = { ...process.env, ...homeEnv(home), ...s.env({ FAKE_BROWSER_MODE: browserMode }) };
       const child = spawn(bridgeBin(), ['--store', 'file', peer.url], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';

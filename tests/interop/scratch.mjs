@@ -58,20 +58,23 @@ export function scratch(t) {
   return s;
 }
 
+/** HOME and the XDG directories, all under `home` (so nothing of the user's is read). */
+export function homeEnv(home) {
+  return {
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    XDG_STATE_HOME: path.join(home, '.local', 'state'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+  };
+}
+
 /** Runs `mcp-bridge ARGS` to completion (login, status, logout), with a temporary HOME. */
 export function runBridge(args, env, { timeoutMs = 30_000 } = {}) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-home-'));
   return new Promise((resolve, reject) => {
     const child = spawn(bridgeBin(), args, {
-      env: {
-        ...process.env,
-        HOME: home,
-        XDG_CONFIG_HOME: path.join(home, '.config'),
-        XDG_DATA_HOME: path.join(home, '.local', 'share'),
-        XDG_STATE_HOME: path.join(home, '.local', 'state'),
-        XDG_CACHE_HOME: path.join(home, '.cache'),
-        ...env,
-      },
+      env: { ...process.env, ...homeEnv(home), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -4,15 +4,34 @@
 //! and a TLS server with a private CA (refused without `--ca-cert`, shown with it). Exit
 //! codes: 0 when usable, 1 otherwise.
 
+use crate::support::WAIT;
 use crate::support::mock::{Config, MockMcp};
 use crate::support::oauth::{AuthEnv, Browse, MockOAuth, Script, free_port};
 use serde_json::{Value, json};
+use std::process::Stdio;
 
 /// Runs `check` with `args` in `env` (its config dir, its store, its browser).
 async fn check(env: &AuthEnv, args: &[&str]) -> (i32, String, String) {
-    let mut all = vec!["check"];
-    all.extend_from_slice(args);
-    env.run(&all).await
+    check_with(env, args, &[]).await
+}
+
+/// As [`check`], with extra environment variables.
+async fn check_with(env: &AuthEnv, args: &[&str], vars: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = crate::support::command(&env.dir.path().join("home"));
+    cmd.arg("check")
+        .args(args)
+        .envs(env.vars())
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null());
+    let out = tokio::time::timeout(WAIT, cmd.output())
+        .await
+        .expect("check finishes in time")
+        .expect("run the bridge");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Runs `check --json` and parses the document; stdout holds nothing else.
@@ -257,6 +276,34 @@ async fn down_server() {
         "{doc:#}"
     );
     assert_eq!(doc["protocol"], Value::Null);
+}
+
+/// Through a proxy, the direct steps only inform: a name this machine cannot resolve is
+/// reached through the proxy, as the bridge reaches it.
+#[tokio::test(flavor = "multi_thread")]
+async fn through_a_proxy() {
+    let proxy = MockMcp::start(Config::default()).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let proxy_url = format!("http://user:pw@{}", proxy.addr);
+    let (code, stdout, stderr) = check_with(
+        &env,
+        &["--json", "http://mcp.example.invalid/mcp", "--allow-http"],
+        &[("HTTP_PROXY", &proxy_url), ("NO_PROXY", "")],
+    )
+    .await;
+    let doc: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(code, 0, "{doc:#}\n{stderr}");
+    assert_eq!(doc["proxy"], format!("{} (from HTTP_PROXY)", proxy.addr));
+    assert!(doc["dns"]["error"].is_string(), "{doc:#}");
+    assert_eq!(doc["server"]["name"], "mock");
+    assert!(
+        !stdout.contains("pw"),
+        "the proxy's credentials are not shown"
+    );
+    assert_eq!(
+        proxy.calls("initialize")[0].header("host"),
+        Some("mcp.example.invalid")
+    );
 }
 
 /// A refused URL is refused by the bridge's own policy, before any connection.

@@ -9,9 +9,6 @@ use crate::net;
 use crate::store::{IndexEntry, Location, StoreChoice};
 use url::Url;
 
-/// The text an error carries when a login was needed and `check` may not run one.
-const LOGIN_NEEDED: &str = "a login is needed";
-
 /// The authorization step. `oauth` is the bridge's OAuth client (none with a static token).
 pub(super) async fn inspect(
     oauth: Option<&OAuth>,
@@ -142,7 +139,7 @@ pub(super) fn verdict(auth: &Authorization, failure: &str, url: &str) -> Option<
             "pass `--bearer` or set `MCP_BRIDGE_BEARER`",
         ));
     }
-    if failure.contains(LOGIN_NEEDED) {
+    if failure.contains(&crate::auth::AuthError::LoginNeeded.to_string()) {
         return Some(Verdict::fail(
             "the server needs a login",
             format!("run `mcp-bridge login {url}` (or `mcp-bridge check --login {url}`)"),

@@ -40,6 +40,29 @@ pub(super) fn policy_verdict(policy: &Policy) -> Verdict {
     Verdict::fail(format!("the URL is refused: {}", policy.detail), fix)
 }
 
+/// The proxy the bridge's HTTP clients go through for `url` (reqwest reads the usual
+/// variables), as `host:port (from VARIABLE)`, never its credentials; `None` for this
+/// machine or when no variable is set. `NO_PROXY` is left to reqwest: a host it excludes is
+/// still reported here, and its direct steps then decide nothing.
+pub(super) fn proxy(url: &Url, var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    if endpoint::is_loopback(url) {
+        return None;
+    }
+    let names: &[&str] = if url.scheme() == "https" {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    names.iter().find_map(|name| {
+        let value = var(name).filter(|v| !v.trim().is_empty())?;
+        let shown = Url::parse(&value)
+            .ok()
+            .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+            .unwrap_or_else(|| "(a value that is not a URL)".into());
+        Some(format!("{shown} (from {name})"))
+    })
+}
+
 /// Resolves the URL's host as the bridge's HTTP clients do.
 pub(super) async fn resolve(url: &Url) -> (Dns, Vec<SocketAddr>) {
     let host = url.host_str().unwrap_or_default().to_owned();
@@ -166,6 +189,27 @@ mod tests {
             ..refused
         };
         assert!(tcp_verdict(&url, &silent).line().contains("timed out"));
+    }
+
+    /// The proxy for the URL's scheme is named without its credentials; loopback has none.
+    #[test]
+    fn proxies() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        let vars = |name: &str| match name {
+            "HTTPS_PROXY" => Some("http://user:pw@proxy.corp:3128".to_owned()),
+            "all_proxy" => Some("socks5://socks.corp:1080".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            proxy(&url("https://h.example/mcp"), vars).as_deref(),
+            Some("proxy.corp:3128 (from HTTPS_PROXY)")
+        );
+        assert_eq!(
+            proxy(&url("http://h.example/mcp"), vars).as_deref(),
+            Some("socks.corp:1080 (from all_proxy)")
+        );
+        assert_eq!(proxy(&url("http://127.0.0.1:3000/mcp"), vars), None);
+        assert_eq!(proxy(&url("https://h.example/mcp"), |_| None), None);
     }
 
     /// localhost resolves to this machine without asking DNS; a down port is refused.

@@ -13,6 +13,9 @@ pub(crate) struct Report {
     pub(crate) usable: bool,
     pub(crate) verdict: Verdict,
     pub(crate) policy: Option<Policy>,
+    /// The proxy the bridge goes through (`host:port (from VARIABLE)`); the DNS, TCP and
+    /// TLS steps are then this machine's direct view, and decide nothing.
+    pub(crate) proxy: Option<String>,
     pub(crate) dns: Option<Dns>,
     pub(crate) tcp: Option<Tcp>,
     pub(crate) tls: Option<Tls>,
@@ -176,6 +179,12 @@ impl Report {
         row("server URL", &self.url);
         if let Some(p) = &self.policy {
             row("URL policy", &p.detail);
+        }
+        if let Some(p) = &self.proxy {
+            row(
+                "proxy",
+                &format!("{p}: the bridge goes through it; the next steps are the direct view"),
+            );
         }
         if let Some(d) = &self.dns {
             match &d.error {
