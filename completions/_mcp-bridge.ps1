@@ -66,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Authorize with a server now (browser login) and store the tokens')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget stored tokens and client registrations (revoking tokens where the server allows)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect as the bridge would and report every step: what works, what does not, and the fix')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import credentials another tool stored (mcp-remote''s ~/.mcp-auth)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -123,6 +124,43 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Which store to read')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Set the log level outright (supergateway''s `--logLevel`)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less logging (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less logging (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Same as --log-level debug (mcp-remote''s `--debug`)')
+            [CompletionResult]::new('--silent', '--silent', [CompletionResultType]::ParameterName, 'Same as --log-level none (mcp-remote''s `--silent`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcp-bridge;check' {
+            [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Which transport to use, and in what order to try them')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Which protocol era to speak: ask for 2026-07-28 first (auto), or pin one')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send an extra HTTP header, as ''Name: value''. Repeatable')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send an extra HTTP header, as ''Name: value''. Repeatable')
+            [CompletionResult]::new('--header-file', '--header-file', [CompletionResultType]::ParameterName, 'Read extra headers from a file of ''Name: value'' lines (# starts a comment). Repeatable')
+            [CompletionResult]::new('--bearer', '--bearer', [CompletionResultType]::ParameterName, 'Send `Authorization: Bearer TOKEN` with every request to the server')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds a TCP and TLS connection to the server (or authorization server) may take')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Use this pre-registered OAuth client id instead of registering')
+            [CompletionResult]::new('--client-secret', '--client-secret', [CompletionResultType]::ParameterName, 'The secret of the pre-registered client (prefer the environment variable)')
+            [CompletionResult]::new('--static-oauth-client-info', '--static-oauth-client-info', [CompletionResultType]::ParameterName, 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)')
+            [CompletionResult]::new('--static-oauth-client-metadata', '--static-oauth-client-metadata', [CompletionResultType]::ParameterName, 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)')
+            [CompletionResult]::new('--client-metadata-url', '--client-metadata-url', [CompletionResultType]::ParameterName, 'An https URL serving this client''s Client ID Metadata Document, used as the client id where the authorization server supports such documents')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scopes to request instead of the ones the server suggests (comma or space separated)')
+            [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'The resource (RFC 8707) to request tokens for, instead of the discovered one')
+            [CompletionResult]::new('--callback-port', '--callback-port', [CompletionResultType]::ParameterName, 'Port of the loopback callback for the browser login (default: one derived from the server URL)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1')
+            [CompletionResult]::new('--auth-timeout', '--auth-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the browser login to finish')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep tokens: the OS keyring, a 0600 file, or memory only (auto: keyring when usable, else file)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Set the log level outright (supergateway''s `--logLevel`)')
+            [CompletionResult]::new('--allow-http', '--allow-http', [CompletionResultType]::ParameterName, 'Allow plain http:// to a host other than this machine')
+            [CompletionResult]::new('--no-cookies', '--no-cookies', [CompletionResultType]::ParameterName, 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Print the login URL instead of opening a browser')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document with every step instead of the report')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the names of the server''s tools, resources and prompts too')
+            [CompletionResult]::new('--login', '--login', [CompletionResultType]::ParameterName, 'Log in (in the browser) if the server needs it; without it, check never opens one')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less logging (-q: warnings and errors only, -qq: errors only)')
@@ -212,6 +250,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Authorize with a server now (browser login) and store the tokens')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget stored tokens and client registrations (revoking tokens where the server allows)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect as the bridge would and report every step: what works, what does not, and the fix')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import credentials another tool stored (mcp-remote''s ~/.mcp-auth)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -224,6 +263,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-bridge' -ScriptBlock {
             break
         }
         'mcp-bridge;help;status' {
+            break
+        }
+        'mcp-bridge;help;check' {
             break
         }
         'mcp-bridge;help;import' {

@@ -16,6 +16,9 @@ _mcp__bridge() {
             ",$1")
                 cmd="mcp__bridge"
                 ;;
+            mcp__bridge,check)
+                cmd="mcp__bridge__subcmd__check"
+                ;;
             mcp__bridge,completions)
                 cmd="mcp__bridge__subcmd__completions"
                 ;;
@@ -33,6 +36,9 @@ _mcp__bridge() {
                 ;;
             mcp__bridge,status)
                 cmd="mcp__bridge__subcmd__status"
+                ;;
+            mcp__bridge__subcmd__help,check)
+                cmd="mcp__bridge__subcmd__help__subcmd__check"
                 ;;
             mcp__bridge__subcmd__help,completions)
                 cmd="mcp__bridge__subcmd__help__subcmd__completions"
@@ -74,7 +80,7 @@ _mcp__bridge() {
 
     case "${cmd}" in
         mcp__bridge)
-            opts="-H -v -q -h -V --transport --protocol --header --header-file --bearer --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --max-in-flight --max-bytes-in-flight --request-timeout --keepalive --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status import completions help"
+            opts="-H -v -q -h -V --transport --protocol --header --header-file --bearer --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --max-in-flight --max-bytes-in-flight --request-timeout --keepalive --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status check import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,6 +231,122 @@ _mcp__bridge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__bridge__subcmd__check)
+            opts="-H -v -q -h --transport --protocol --header --header-file --bearer --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --callback-port --host --auth-timeout --no-browser --store --json --list --login --verbose --quiet --log-level --debug --silent --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --transport)
+                    COMPREPLY=($(compgen -W "http-first sse-first http-only sse-only" -- "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "auto legacy modern" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --bearer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-metadata)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-metadata-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --callback-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -W "127.0.0.1 localhost" -- "${cur}"))
+                    return 0
+                    ;;
+                --auth-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "auto keyring file memory" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "trace debug info warn error none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__bridge__subcmd__completions)
             opts="-v -q -h --verbose --quiet --log-level --debug --silent --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -244,8 +366,22 @@ _mcp__bridge() {
             return 0
             ;;
         mcp__subcmd__bridge__subcmd__help)
-            opts="login logout status import completions help"
+            opts="login logout status check import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__bridge__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -63,6 +63,7 @@ set edit:completion:arg-completer[mcp-bridge] = {|@words|
             cand login 'Authorize with a server now (browser login) and store the tokens'
             cand logout 'Forget stored tokens and client registrations (revoking tokens where the server allows)'
             cand status 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)'
+            cand check 'Connect as the bridge would and report every step: what works, what does not, and the fix'
             cand import 'Import credentials another tool stored (mcp-remote''s ~/.mcp-auth)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -117,6 +118,42 @@ set edit:completion:arg-completer[mcp-bridge] = {|@words|
             cand --store 'Which store to read'
             cand --log-level 'Set the log level outright (supergateway''s `--logLevel`)'
             cand --json 'Print JSON instead of a table'
+            cand -v 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
+            cand --verbose 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
+            cand -q 'Less logging (-q: warnings and errors only, -qq: errors only)'
+            cand --quiet 'Less logging (-q: warnings and errors only, -qq: errors only)'
+            cand --debug 'Same as --log-level debug (mcp-remote''s `--debug`)'
+            cand --silent 'Same as --log-level none (mcp-remote''s `--silent`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcp-bridge;check'= {
+            cand --transport 'Which transport to use, and in what order to try them'
+            cand --protocol 'Which protocol era to speak: ask for 2026-07-28 first (auto), or pin one'
+            cand -H 'Send an extra HTTP header, as ''Name: value''. Repeatable'
+            cand --header 'Send an extra HTTP header, as ''Name: value''. Repeatable'
+            cand --header-file 'Read extra headers from a file of ''Name: value'' lines (# starts a comment). Repeatable'
+            cand --bearer 'Send `Authorization: Bearer TOKEN` with every request to the server'
+            cand --ca-cert 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable'
+            cand --connect-timeout 'Seconds a TCP and TLS connection to the server (or authorization server) may take'
+            cand --client-id 'Use this pre-registered OAuth client id instead of registering'
+            cand --client-secret 'The secret of the pre-registered client (prefer the environment variable)'
+            cand --static-oauth-client-info 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)'
+            cand --static-oauth-client-metadata 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)'
+            cand --client-metadata-url 'An https URL serving this client''s Client ID Metadata Document, used as the client id where the authorization server supports such documents'
+            cand --scope 'Scopes to request instead of the ones the server suggests (comma or space separated)'
+            cand --resource 'The resource (RFC 8707) to request tokens for, instead of the discovered one'
+            cand --callback-port 'Port of the loopback callback for the browser login (default: one derived from the server URL)'
+            cand --host 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1'
+            cand --auth-timeout 'Seconds to wait for the browser login to finish'
+            cand --store 'Where to keep tokens: the OS keyring, a 0600 file, or memory only (auto: keyring when usable, else file)'
+            cand --log-level 'Set the log level outright (supergateway''s `--logLevel`)'
+            cand --allow-http 'Allow plain http:// to a host other than this machine'
+            cand --no-cookies 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
+            cand --no-browser 'Print the login URL instead of opening a browser'
+            cand --json 'Print one JSON document with every step instead of the report'
+            cand --list 'List the names of the server''s tools, resources and prompts too'
+            cand --login 'Log in (in the browser) if the server needs it; without it, check never opens one'
             cand -v 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
             cand --verbose 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
             cand -q 'Less logging (-q: warnings and errors only, -qq: errors only)'
@@ -199,6 +236,7 @@ set edit:completion:arg-completer[mcp-bridge] = {|@words|
             cand login 'Authorize with a server now (browser login) and store the tokens'
             cand logout 'Forget stored tokens and client registrations (revoking tokens where the server allows)'
             cand status 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)'
+            cand check 'Connect as the bridge would and report every step: what works, what does not, and the fix'
             cand import 'Import credentials another tool stored (mcp-remote''s ~/.mcp-auth)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -208,6 +246,8 @@ set edit:completion:arg-completer[mcp-bridge] = {|@words|
         &'mcp-bridge;help;logout'= {
         }
         &'mcp-bridge;help;status'= {
+        }
+        &'mcp-bridge;help;check'= {
         }
         &'mcp-bridge;help;import'= {
             cand mcp-remote 'Import the tokens and client registrations mcp-remote stored, without changing them'

@@ -78,6 +78,7 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s V -l version -d '
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "login" -d 'Authorize with a server now (browser login) and store the tokens'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "logout" -d 'Forget stored tokens and client registrations (revoking tokens where the server allows)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "status" -d 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "check" -d 'Connect as the bridge would and report every step: what works, what does not, and the fix'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "import" -d 'Import credentials another tool stored (mcp-remote\'s ~/.mcp-auth)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "completions" -d 'Print a shell completion script'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -154,6 +155,50 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -s q -l qu
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l transport -d 'Which transport to use, and in what order to try them' -r -f -a "http-first\t'Streamable HTTP, falling back to HTTP+SSE when the server answers 400/404/405'
+sse-first\t'HTTP+SSE, falling back to Streamable HTTP when the SSE stream cannot be opened'
+http-only\t'Streamable HTTP only'
+sse-only\t'HTTP+SSE only (2024-11-05 servers)'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l protocol -d 'Which protocol era to speak: ask for 2026-07-28 first (auto), or pin one' -r -f -a "auto\t'Ask with `server/discover` first (2026-07-28), fall back to `initialize`'
+legacy\t'Only the `initialize` era (2024-11-05 to 2025-11-25)'
+modern\t'Only 2026-07-28'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -s H -l header -d 'Send an extra HTTP header, as \'Name: value\'. Repeatable' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-secret -d 'The secret of the pre-registered client (prefer the environment variable)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l static-oauth-client-info -d 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l static-oauth-client-metadata -d 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l scope -d 'Scopes to request instead of the ones the server suggests (comma or space separated)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l resource -d 'The resource (RFC 8707) to request tokens for, instead of the discovered one' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l callback-port -d 'Port of the loopback callback for the browser login (default: one derived from the server URL)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l host -d 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1' -r -f -a "127.0.0.1\t''
+localhost\t''"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l auth-timeout -d 'Seconds to wait for the browser login to finish' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l store -d 'Where to keep tokens: the OS keyring, a 0600 file, or memory only (auto: keyring when usable, else file)' -r -f -a "auto\t'The OS keyring if it works, else a private file in the config directory'
+keyring\t'The OS keyring only; fail if there is none'
+file\t'A private file (mode 0600) in the config directory'
+memory\t'This process\'s memory only; nothing survives exit'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''
+none\t'No logs at all'"
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l allow-http -d 'Allow plain http:// to a host other than this machine'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-browser -d 'Print the login URL instead of opening a browser'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l json -d 'Print one JSON document with every step instead of the report'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l list -d 'List the names of the server\'s tools, resources and prompts too'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l login -d 'Log in (in the browser) if the server needs it; without it, check never opens one'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -s q -l quiet -d 'Less logging (-q: warnings and errors only, -qq: errors only)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and not __fish_seen_subcommand_from mcp-remote help" -l log-level -d 'Set the log level outright (supergateway\'s `--logLevel`)' -r -f -a "trace\t''
 debug\t''
 info\t''
@@ -225,10 +270,11 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -s q 
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -l debug -d 'Same as --log-level debug (mcp-remote\'s `--debug`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -l silent -d 'Same as --log-level none (mcp-remote\'s `--silent`)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status import completions help" -f -a "login" -d 'Authorize with a server now (browser login) and store the tokens'
-complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status import completions help" -f -a "logout" -d 'Forget stored tokens and client registrations (revoking tokens where the server allows)'
-complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status import completions help" -f -a "status" -d 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)'
-complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status import completions help" -f -a "import" -d 'Import credentials another tool stored (mcp-remote\'s ~/.mcp-auth)'
-complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status import completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status import completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status check import completions help" -f -a "login" -d 'Authorize with a server now (browser login) and store the tokens'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status check import completions help" -f -a "logout" -d 'Forget stored tokens and client registrations (revoking tokens where the server allows)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status check import completions help" -f -a "status" -d 'Show stored credentials: server, issuer, scopes, expiry (never the secrets)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status check import completions help" -f -a "check" -d 'Connect as the bridge would and report every step: what works, what does not, and the fix'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status check import completions help" -f -a "import" -d 'Import credentials another tool stored (mcp-remote\'s ~/.mcp-auth)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status check import completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and not __fish_seen_subcommand_from login logout status check import completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "mcp-remote" -d 'Import the tokens and client registrations mcp-remote stored, without changing them'

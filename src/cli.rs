@@ -75,6 +75,15 @@ pub(crate) enum Command {
         #[arg(long, value_enum, default_value_t = StoreChoice::Auto, env = env::MCP_BRIDGE_STORE)]
         store: StoreChoice,
     },
+    /// Connect as the bridge would and report every step: what works, what does not, and the fix.
+    ///
+    /// Reports the URL policy, DNS, TCP and TLS (certificate subject, issuer and expiry), the
+    /// protocol era and transport chosen and why, the server's name, version, instructions,
+    /// capabilities and the number of tools, resources and prompts, whether it needs
+    /// authorization (and what its authorization server supports), what is stored for it,
+    /// and host configuration entries to paste. Never opens a browser unless --login is
+    /// given. Exits 0 when the server is usable, 1 otherwise.
+    Check(Box<CheckArgs>),
     /// Import credentials another tool stored (mcp-remote's ~/.mcp-auth).
     Import {
         #[command(subcommand)]
@@ -126,6 +135,25 @@ pub(crate) struct ImportMcpRemoteArgs {
     /// Replace tokens and registrations mcp-bridge already has for the same server.
     #[arg(long, help_heading = "Import")]
     pub(crate) force: bool,
+}
+
+/// Options of `check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+
+    /// Print one JSON document with every step instead of the report.
+    #[arg(long, env = env::MCP_BRIDGE_CHECK_JSON, help_heading = "Check")]
+    pub(crate) json: bool,
+
+    /// List the names of the server's tools, resources and prompts too.
+    #[arg(long, env = env::MCP_BRIDGE_CHECK_LIST, help_heading = "Check")]
+    pub(crate) list: bool,
+
+    /// Log in (in the browser) if the server needs it; without it, check never opens one.
+    #[arg(long, env = env::MCP_BRIDGE_CHECK_LOGIN, help_heading = "Check")]
+    pub(crate) login: bool,
 }
 
 /// Options for running the bridge (the default action).
@@ -457,6 +485,32 @@ mod tests {
             Some(Command::Login(_))
         ));
         assert!(parse(&["logout", "https://h", "--all"]).is_err());
+        let cli = parse(&[
+            "check",
+            "https://h/mcp",
+            "--json",
+            "--list",
+            "--login",
+            "--bearer",
+            "t",
+            "--transport",
+            "sse-only",
+            "--ca-cert",
+            "ca.pem",
+        ])
+        .unwrap();
+        let Some(Command::Check(args)) = cli.command else {
+            panic!("check")
+        };
+        assert!(args.json && args.list && args.login);
+        assert_eq!(args.server.url.as_deref(), Some("https://h/mcp"));
+        assert_eq!(args.server.bearer.as_deref(), Some("t"));
+        assert_eq!(args.server.transport, Mode::SseOnly);
+        assert_eq!(args.server.ca_cert, [PathBuf::from("ca.pem")]);
+        let Some(Command::Check(args)) = parse(&["check", "https://h"]).unwrap().command else {
+            panic!("check")
+        };
+        assert!(!args.json && !args.list && !args.login);
         let cli = parse(&[
             "import",
             "mcp-remote",

@@ -39,6 +39,12 @@ pub(crate) const MCP_BRIDGE_REQUEST_TIMEOUT: &str = "MCP_BRIDGE_REQUEST_TIMEOUT"
 pub(crate) const MCP_BRIDGE_KEEPALIVE: &str = "MCP_BRIDGE_KEEPALIVE";
 /// `true` to keep no cookies from the server (same as `--no-cookies`).
 pub(crate) const MCP_BRIDGE_NO_COOKIES: &str = "MCP_BRIDGE_NO_COOKIES";
+/// `true` to make `check` print JSON (same as `check --json`).
+pub(crate) const MCP_BRIDGE_CHECK_JSON: &str = "MCP_BRIDGE_CHECK_JSON";
+/// `true` to make `check` list tool, resource and prompt names (same as `check --list`).
+pub(crate) const MCP_BRIDGE_CHECK_LIST: &str = "MCP_BRIDGE_CHECK_LIST";
+/// `true` to let `check` log in in the browser (same as `check --login`).
+pub(crate) const MCP_BRIDGE_CHECK_LOGIN: &str = "MCP_BRIDGE_CHECK_LOGIN";
 /// mcp-remote's own base directory (default `~/.mcp-auth`); `import mcp-remote` reads it
 /// (same as `--config-dir`).
 pub(crate) const MCP_REMOTE_CONFIG_DIR: &str = "MCP_REMOTE_CONFIG_DIR";

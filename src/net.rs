@@ -72,6 +72,22 @@ impl TlsConfig {
         })
     }
 
+    /// Every extra root, as DER, for a TLS handshake of our own (`check`).
+    pub(crate) fn der_roots(
+        &self,
+    ) -> anyhow::Result<Vec<rustls_pki_types::CertificateDer<'static>>> {
+        use rustls_pki_types::pem::PemObject;
+        let mut all = Vec::new();
+        for file in self.extra_roots.iter() {
+            for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&file.pem) {
+                all.push(cert.map_err(|e| {
+                    anyhow::anyhow!("no usable PEM certificate in {}: {e}", file.path.display())
+                })?);
+            }
+        }
+        Ok(all)
+    }
+
     /// Decodes every extra root.
     fn certificates(&self) -> anyhow::Result<Vec<reqwest::Certificate>> {
         let mut all = Vec::new();
@@ -207,20 +223,23 @@ impl reqwest::dns::Resolve for LoopbackNames {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            if crate::endpoint::is_localhost_name(&host) {
-                let loopback = [
-                    std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
-                    std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
-                ];
-                let addrs: reqwest::dns::Addrs = Box::new(loopback.into_iter());
-                return Ok(addrs);
-            }
-            let found: Vec<std::net::SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found = resolve(&host, 0).await?;
             let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
             Ok(addrs)
         })
     }
+}
+
+/// The addresses the clients connect to for `host`: loopback for `localhost` and names
+/// under it, the system resolver's answer for every other name.
+pub(crate) async fn resolve(host: &str, port: u16) -> std::io::Result<Vec<std::net::SocketAddr>> {
+    if crate::endpoint::is_localhost_name(host) {
+        return Ok(vec![
+            std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)),
+            std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+        ]);
+    }
+    Ok(tokio::net::lookup_host((host, port)).await?.collect())
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

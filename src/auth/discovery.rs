@@ -40,6 +40,10 @@ pub(crate) struct AsMetadata {
     pub(crate) token_endpoint_auth_methods_supported: Option<Vec<String>>,
     pub(crate) client_id_metadata_document_supported: bool,
     pub(crate) iss_parameter_supported: bool,
+    pub(crate) grant_types_supported: Option<Vec<String>>,
+    pub(crate) dpop_signing_alg_values_supported: Option<Vec<String>>,
+    /// Where a device code login would start (RFC 8628), as published (not used yet).
+    pub(crate) device_authorization_endpoint: Option<String>,
 }
 
 /// Authorization Server Metadata as fetched, before [`validate_metadata`] checks it.
@@ -57,6 +61,9 @@ pub(crate) struct RawAsMetadata {
     client_id_metadata_document_supported: bool,
     #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
+    grant_types_supported: Option<Vec<String>>,
+    dpop_signing_alg_values_supported: Option<Vec<String>>,
+    device_authorization_endpoint: Option<String>,
 }
 
 /// What discovery found: where to authorize, for which resource, with which scopes.
@@ -119,7 +126,7 @@ pub(crate) fn prm_candidates(server: &Url, challenge: Option<&Challenge>) -> Vec
     out
 }
 
-async fn fetch_resource_metadata(
+pub(crate) async fn fetch_resource_metadata(
     client: &net::Client,
     server: &Url,
     challenge: Option<&Challenge>,
@@ -256,6 +263,9 @@ pub(crate) fn validate_metadata(raw: RawAsMetadata, issuer: &str) -> Result<AsMe
         token_endpoint_auth_methods_supported: raw.token_endpoint_auth_methods_supported,
         client_id_metadata_document_supported: raw.client_id_metadata_document_supported,
         iss_parameter_supported: raw.authorization_response_iss_parameter_supported,
+        grant_types_supported: raw.grant_types_supported,
+        dpop_signing_alg_values_supported: raw.dpop_signing_alg_values_supported,
+        device_authorization_endpoint: raw.device_authorization_endpoint,
     })
 }
 
@@ -303,6 +313,9 @@ async fn legacy_discovery(client: &net::Client, server: &Url) -> Result<Discover
         token_endpoint_auth_methods_supported: None,
         client_id_metadata_document_supported: false,
         iss_parameter_supported: false,
+        grant_types_supported: None,
+        dpop_signing_alg_values_supported: None,
+        device_authorization_endpoint: None,
     };
     Ok(Discovery {
         resource,
@@ -495,6 +508,9 @@ mod tests {
             token_endpoint_auth_methods_supported: None,
             client_id_metadata_document_supported: false,
             authorization_response_iss_parameter_supported: false,
+            grant_types_supported: None,
+            dpop_signing_alg_values_supported: None,
+            device_authorization_endpoint: None,
         }
     }
 

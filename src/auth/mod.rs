@@ -59,6 +59,10 @@ pub(crate) enum AuthError {
     /// The loopback callback could not listen or did not deliver a code.
     #[error("login failed")]
     Callback(#[from] callback::CallbackError),
+    /// A browser login is needed, and this command may not open one (`check` without
+    /// `--login`).
+    #[error("a login is needed")]
+    LoginNeeded,
     /// A refresh was needed, and there is no refresh token to do it with.
     #[error("login failed: no usable refresh token")]
     NoRefreshToken,

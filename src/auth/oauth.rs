@@ -54,6 +54,9 @@ pub(crate) struct AuthOptions {
     pub(crate) launcher: Launcher,
     /// Log in afresh at the first challenge, ignoring stored tokens (the `login` command).
     pub(crate) fresh_login: bool,
+    /// Whether a browser login may run; without it a challenge that needs one fails with
+    /// [`AuthError::LoginNeeded`] (`check` without `--login`).
+    pub(crate) interactive: bool,
 }
 
 /// Per-process state of the authorization flow, behind one async mutex so logins and
@@ -89,6 +92,8 @@ pub(crate) struct OAuth {
     fresh_login: AtomicBool,
     /// The tokens the last browser login in this process obtained.
     logged_in: RwLock<Option<Tokens>>,
+    /// The last challenge the server answered with: its status and `Bearer` challenge.
+    challenged: RwLock<Option<(u16, Option<Challenge>)>>,
     flow: tokio::sync::Mutex<FlowState>,
     /// Flows finished (either way); a request that saw it change while it waited for
     /// `flow` takes that flow's outcome instead of starting another.
@@ -125,6 +130,7 @@ impl OAuth {
             loaded: tokio::sync::OnceCell::new(),
             current: RwLock::new(None),
             logged_in: RwLock::new(None),
+            challenged: RwLock::new(None),
             flow: tokio::sync::Mutex::new(FlowState::default()),
             flows_done: AtomicU64::new(0),
         })
@@ -144,6 +150,14 @@ impl OAuth {
         self.logged_in
             .read()
             .expect("token lock is never poisoned")
+            .clone()
+    }
+
+    /// The last challenge (status and `Bearer` challenge) the server answered with, if any.
+    pub(crate) fn challenged(&self) -> Option<(u16, Option<Challenge>)> {
+        self.challenged
+            .read()
+            .expect("challenge lock is never poisoned")
             .clone()
     }
 
@@ -187,6 +201,10 @@ impl OAuth {
         challenge: Option<&Challenge>,
         sent: Option<Secret>,
     ) -> Result<(), AuthError> {
+        *self
+            .challenged
+            .write()
+            .expect("challenge lock is never poisoned") = Some((status, challenge.cloned()));
         if status == 403 {
             let Some(c) = challenge.filter(|c| c.error() == Some("insufficient_scope")) else {
                 return Err(AuthError::Refused(
@@ -301,6 +319,9 @@ impl OAuth {
         if !interactive {
             return Err(AuthError::NoRefreshToken);
         }
+        if !self.options.interactive {
+            return Err(AuthError::LoginNeeded);
+        }
         self.login_locked(flow, challenge, None).await
     }
 
@@ -382,6 +403,9 @@ impl OAuth {
             )));
         }
         tracing::info!(scopes = %scopes.join(" "), "the server needs more scope; authorizing again");
+        if !self.options.interactive {
+            return Err(AuthError::LoginNeeded);
+        }
         let _lock = self.lock().await?;
         self.login_locked(flow, Some(challenge), Some(scopes)).await
     }

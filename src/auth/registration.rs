@@ -278,6 +278,9 @@ mod tests {
                 .map(|m| m.iter().map(|s| s.to_string()).collect()),
             client_id_metadata_document_supported: false,
             iss_parameter_supported: false,
+            grant_types_supported: None,
+            dpop_signing_alg_values_supported: None,
+            device_authorization_endpoint: None,
         }
     }
 

@@ -7,10 +7,12 @@ use crate::auth::{AuthOptions, Credentials, OAuth, browser};
 use crate::cli::{OAuthArgs, ServerArgs};
 use crate::exit::usage;
 use crate::headers::{self, Header};
+use crate::jsonrpc::{Id, Message};
 use crate::net;
 use crate::secret::Secret;
 use crate::store;
 use crate::transport::Http;
+use crate::upstream::{Inbound, Upstream};
 use crate::{endpoint, env};
 use anyhow::Context;
 use std::sync::Arc;
@@ -25,15 +27,26 @@ pub(crate) struct Connection {
     pub(crate) oauth: Option<Arc<OAuth>>,
 }
 
+/// When a browser login may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginPolicy {
+    /// When the server's challenge needs one (the bridge).
+    AsNeeded,
+    /// At the first challenge, whatever is stored (`login`).
+    Fresh,
+    /// Never: a challenge that needs one fails (`check` without `--login`).
+    Never,
+}
+
 /// Checks the URL and builds everything needed to make requests to the server. `cancel`
-/// stops a login in progress; `fresh_login` makes the first challenge log in anew.
+/// stops a login in progress; `login` says when a browser login may run.
 pub(crate) fn connection(
     server: &ServerArgs,
     url_text: &str,
     max_message: usize,
     callback_port: Option<u16>,
     cancel: &CancellationToken,
-    fresh_login: bool,
+    login: LoginPolicy,
 ) -> anyhow::Result<Connection> {
     let url = Url::parse(url_text)
         .map_err(|e| usage(anyhow::anyhow!("{url_text:?} is not a valid URL: {e}")))?;
@@ -65,7 +78,8 @@ pub(crate) fn connection(
         None
     } else {
         let mut options = auth_options(&server.oauth, callback_port)?;
-        options.fresh_login = fresh_login;
+        options.fresh_login = login == LoginPolicy::Fresh;
+        options.interactive = login != LoginPolicy::Never;
         let config_dir = store::config_dir().context("cannot find a directory for credentials")?;
         Some(OAuth::new(
             url.clone(),
@@ -172,6 +186,7 @@ fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<
         timeout: Duration::from_secs(args.auth_timeout.max(1)),
         launcher: browser::launcher_from_env(args.no_browser),
         fresh_login: false,
+        interactive: true,
     })
 }
 
@@ -190,5 +205,37 @@ fn json_or_file(
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(usage(anyhow::anyhow!("{flag} must be a JSON object"))),
         Err(e) => Err(usage(anyhow::anyhow!("{flag} is not valid JSON: {e}"))),
+    }
+}
+
+/// The `initialize` parameters of a host named mcp-bridge (for commands that talk to the
+/// server themselves).
+pub(crate) fn initialize_params() -> serde_json::Value {
+    serde_json::json!({
+        "protocolVersion": crate::mcp::LATEST_LEGACY_VERSION,
+        "capabilities": {},
+        "clientInfo": {"name": "mcp-bridge", "version": env!("CARGO_PKG_VERSION")},
+    })
+}
+
+/// Sends a request through `era` as a host would and waits for its answer (other messages
+/// from the server are passed over).
+pub(crate) async fn request(
+    era: &mut impl Upstream,
+    inbound: &mut impl Inbound,
+    id: &Id,
+    method: &str,
+    params: Option<&serde_json::Value>,
+) -> anyhow::Result<Message> {
+    era.send(Message::request(id, method, params))
+        .await
+        .map_err(anyhow::Error::new)
+        .context("could not connect to the server")?;
+    loop {
+        match inbound.recv().await {
+            Some(msg) if msg.is_response() && msg.id() == Some(id) => return Ok(msg),
+            Some(_) => continue,
+            None => anyhow::bail!("the connection ended before the server answered"),
+        }
     }
 }

@@ -4,18 +4,15 @@
 //! a host whose only message is `initialize`, with stored tokens set aside so that the
 //! server's challenge starts a fresh browser login.
 
-use super::connect::connection;
+use super::connect::{LoginPolicy, connection, initialize_params, request};
 use crate::cli::ServerArgs;
 use crate::era::Era;
 use crate::exit::{ExitStatus, usage};
 use crate::jsonrpc::{Id, Kind, Message};
-use crate::mcp::LATEST_LEGACY_VERSION;
 use crate::relay::Shutdown;
 use crate::store;
 use crate::terminal::{Tone, paint, say};
 use crate::upstream::{Inbound, Upstream};
-use anyhow::Context;
-use serde_json::json;
 
 pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
     let Some(url) = args.url.clone() else {
@@ -29,7 +26,7 @@ pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
         1 << 20,
         args.oauth.callback_port,
         &shutdown.host_gone(),
-        true,
+        LoginPolicy::Fresh,
     )?;
     let Some(oauth) = connection.oauth.clone() else {
         return Err(usage(anyhow::anyhow!(
@@ -96,27 +93,10 @@ async fn initialize(
     inbound: &mut impl Inbound,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Message> {
-    let id = Id::internal("login", 1);
-    let params = json!({
-        "protocolVersion": LATEST_LEGACY_VERSION,
-        "capabilities": {},
-        "clientInfo": {"name": "mcp-bridge", "version": env!("CARGO_PKG_VERSION")},
-    });
     let host_gone = shutdown.host_gone();
-    let exchange = async {
-        era.send(Message::request(&id, "initialize", Some(&params)))
-            .await
-            .context("could not connect to the server")?;
-        loop {
-            match inbound.recv().await {
-                Some(msg) if msg.is_response() && msg.id() == Some(&id) => return Ok(msg),
-                Some(_) => continue,
-                None => anyhow::bail!("the connection ended before the server answered"),
-            }
-        }
-    };
+    let (id, params) = (Id::internal("login", 1), initialize_params());
     tokio::select! {
-        answer = exchange => answer,
+        answer = request(era, inbound, &id, "initialize", Some(&params)) => answer,
         _ = host_gone.cancelled() => Err(anyhow::anyhow!(
             "login cancelled (the host went away, or a signal arrived)"
         )),

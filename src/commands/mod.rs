@@ -2,6 +2,7 @@
 //! commands share (reaching a server, the store, signals, durations for people) lives here
 //! and in `connect.rs`.
 
+mod check;
 mod completions;
 mod connect;
 mod import;
@@ -24,6 +25,7 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Login(args)) => login::login(*args).await,
         Some(Command::Logout { url, all, store }) => logout::logout(url, all, store).await,
         Some(Command::Status { url, json, store }) => status::status(url, json, store).await,
+        Some(Command::Check(args)) => check::check(*args).await,
         Some(Command::Import { source }) => import::import(source).await,
     }
 }

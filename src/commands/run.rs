@@ -3,7 +3,7 @@
 //! Builds the connection from the options, wires the era upstream to the relay, installs
 //! the signal handlers, and maps why the relay stopped to an exit status.
 
-use super::connect::connection;
+use super::connect::{LoginPolicy, connection};
 use crate::cli::RunArgs;
 use crate::era::Era;
 use crate::exit::{ExitStatus, usage};
@@ -38,7 +38,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
         args.max_message_size,
         callback_port,
         &shutdown.host_gone(),
-        false,
+        LoginPolicy::AsNeeded,
     )?;
     let (era, inbound) = Era::new(
         connection.http,

@@ -1,7 +1,7 @@
 //! `mcp-bridge status [URL] [--json]`: what is stored, never the secrets.
 
 use crate::exit::ExitStatus;
-use crate::store::{IndexEntry, ItemKind, StoreChoice};
+use crate::store::{IndexEntry, ItemKind, Store, StoreChoice};
 use anyhow::Context;
 use std::io::Write;
 
@@ -17,15 +17,10 @@ pub(crate) async fn status(
     if kind == StoreChoice::Keyring {
         store.check().await?;
     }
-    let entries: Vec<IndexEntry> = store
-        .entries()
-        .await?
-        .into_iter()
-        .filter(|e| match &server_id {
-            Some(s) => e.kind == ItemKind::Tokens && e.server_url.as_deref() == Some(s.as_str()),
-            None => true,
-        })
-        .collect();
+    let entries = match &server_id {
+        Some(s) => tokens_of(&store, s).await?,
+        None => store.entries().await?,
+    };
     let text = if json {
         render_json(&entries)
     } else {
@@ -43,6 +38,16 @@ pub(crate) async fn status(
     } else {
         ExitStatus::Success
     })
+}
+
+/// The index entries of the tokens stored for `server_id` (never the tokens).
+pub(super) async fn tokens_of(store: &Store, server_id: &str) -> anyhow::Result<Vec<IndexEntry>> {
+    Ok(store
+        .entries()
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == ItemKind::Tokens && e.server_url.as_deref() == Some(server_id))
+        .collect())
 }
 
 fn render_json(entries: &[IndexEntry]) -> String {

@@ -87,6 +87,22 @@ impl Error {
     }
 }
 
+/// What the era decided with the first message, and why, in words (for `check`: what the
+/// bridge's own code decided, not a guess made beside it).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Decision {
+    /// Whether the server speaks 2026-07-28; `None` before anything was decided.
+    pub(crate) modern: Option<bool>,
+    /// Why that era.
+    pub(crate) era_why: String,
+    /// The transport of an `initialize`-era connection, once connected.
+    pub(crate) wire: Option<Wire>,
+    /// Why that transport.
+    pub(crate) wire_why: String,
+    /// A 2026-07-28 server's DiscoverResult.
+    pub(crate) discovered: Option<serde_json::Value>,
+}
+
 /// Where the connection stands.
 enum State {
     /// Nothing decided yet: the next message asks.
@@ -115,6 +131,7 @@ pub(crate) struct Era {
     /// Cancelled when the relay stops: every task of every transport ends.
     stop: CancellationToken,
     state: State,
+    decision: Decision,
 }
 
 /// What the era has for the host: the transports' messages, after translation.
@@ -156,12 +173,24 @@ impl Era {
             broker: broker.clone(),
             stop,
             state: State::Undecided,
+            decision: Decision::default(),
         };
         let inbound = EraInbound {
             from_server_rx,
             broker,
         };
         (era, inbound)
+    }
+
+    /// What was decided so far, and why.
+    pub(crate) fn decision(&self) -> Decision {
+        self.decision.clone()
+    }
+
+    /// Records the era, and why.
+    fn decided(&mut self, modern: bool, why: impl Into<String>) {
+        self.decision.modern = Some(modern);
+        self.decision.era_why = why.into();
     }
 
     fn legacy(&self) -> Legacy {
@@ -195,7 +224,16 @@ impl Era {
     }
 
     /// Remembers which transport an initialize-era connection ended up on.
-    async fn remember_wire(&self, legacy: &Legacy) {
+    async fn remember_wire(&mut self, legacy: &Legacy, mode: Mode) {
+        if let Some(wire) = legacy.wire() {
+            self.decision.wire = Some(wire);
+            let why = legacy.why().unwrap_or_default();
+            self.decision.wire_why = if mode != self.mode {
+                format!("HTTP+SSE worked last time, so it was tried first: {why}")
+            } else {
+                why.to_owned()
+            };
+        }
         if let (Some(memory), Some(wire)) = (&self.memory, legacy.wire()) {
             memory.remember_wire(wire).await;
         }
@@ -208,7 +246,15 @@ impl Era {
     /// Decides the era with the first message (per the 2026-07-28 compatibility rules) and
     /// hands the message on in it.
     async fn decide(&mut self, first: Message) -> Result<(), Error> {
-        if self.protocol == Protocol::Legacy || self.mode.sse_first() {
+        if self.protocol == Protocol::Legacy {
+            self.decided(false, "--protocol legacy");
+            return self.pass_through(first).await;
+        }
+        if self.mode.sse_first() {
+            self.decided(
+                false,
+                "HTTP+SSE was asked for, and it has only the initialize era",
+            );
             return self.pass_through(first).await;
         }
         let is_initialize = first.method() == Some("initialize") && first.kind() == Kind::Request;
@@ -223,6 +269,10 @@ impl Era {
         };
         if remembered {
             tracing::debug!("this server spoke the initialize era last time; not probing");
+            self.decided(
+                false,
+                "it spoke the initialize era last time (remembered; not probed)",
+            );
             if !is_initialize {
                 return self.pass_through(first).await;
             }
@@ -243,17 +293,37 @@ impl Era {
             (Some(host), _) => host.meta(MODERN_VERSION),
             (None, true) => shapes::meta_of(&first),
             // A legacy host that skipped initialize: nothing to translate with.
-            (None, false) => return self.pass_through(first).await,
+            (None, false) => {
+                self.decided(
+                    false,
+                    "the host's first message was not initialize; not probed",
+                );
+                return self.pass_through(first).await;
+            }
         };
         let modern = self.modern();
         let found = match probe::probe(&modern, &meta).await {
             Ok(found) => found,
             Err(e) => return self.fail_first(&first, e.into()).await,
         };
+        match &found {
+            probe::Found::Modern(discovered) => {
+                self.decided(
+                    true,
+                    format!(
+                        "server/discover answered with {MODERN_VERSION} among supportedVersions"
+                    ),
+                );
+                self.decision.discovered = Some(discovered.clone());
+                self.decision.wire_why =
+                    format!("a {MODERN_VERSION} server takes every request as a POST");
+            }
+            probe::Found::Legacy(why) => self.decided(false, why.clone()),
+        }
         if let Some(memory) = &self.memory {
             let spoken = match found {
                 probe::Found::Modern(_) => Spoken::Modern,
-                probe::Found::Legacy => Spoken::Legacy,
+                probe::Found::Legacy(_) => Spoken::Legacy,
             };
             memory.remember(spoken).await;
         }
@@ -268,10 +338,10 @@ impl Era {
                 forward_modern(&modern, first);
                 self.state = State::Modern(modern);
             }
-            (probe::Found::Legacy, _) if self.protocol == Protocol::Modern => {
+            (probe::Found::Legacy(_), _) if self.protocol == Protocol::Modern => {
                 self.fail_first(&first, Error::NotModern).await?;
             }
-            (probe::Found::Legacy, _) if modern_host => {
+            (probe::Found::Legacy(_), _) if modern_host => {
                 let legacy = self.legacy();
                 let connected = ModernHost::connect(
                     legacy,
@@ -285,7 +355,7 @@ impl Era {
                     self.state = State::ModernHost(connected);
                 }
             }
-            (probe::Found::Legacy, _) => return self.pass_through(first).await,
+            (probe::Found::Legacy(_), _) => return self.pass_through(first).await,
         }
         Ok(())
     }
@@ -295,7 +365,7 @@ impl Era {
         let mode = self.remembered_mode().await;
         let mut legacy = self.legacy_in(mode);
         legacy.send(first).await?;
-        self.remember_wire(&legacy).await;
+        self.remember_wire(&legacy, mode).await;
         self.state = State::Legacy(legacy);
         Ok(())
     }
@@ -319,7 +389,7 @@ impl Era {
         match answer.try_recv() {
             Ok(reply) if reply.kind() == Kind::Result => {
                 self.inbox.deliver(reply.with_id(host_id)).await;
-                self.remember_wire(&legacy).await;
+                self.remember_wire(&legacy, mode).await;
                 self.state = State::Legacy(legacy);
                 Ok(true)
             }

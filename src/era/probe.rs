@@ -13,8 +13,9 @@ use serde_json::{Map, Value, json};
 pub(crate) enum Found {
     /// A 2026-07-28 server, with its DiscoverResult.
     Modern(Value),
-    /// An `initialize`-era server (or one that does not answer `server/discover`).
-    Legacy,
+    /// An `initialize`-era server (or one that does not answer `server/discover`), with how
+    /// its answer looked, in words.
+    Legacy(String),
 }
 
 /// How a server answered one `server/discover`.
@@ -47,10 +48,38 @@ pub(crate) async fn probe(
         match classify(status, reply.as_ref()) {
             Answer::Modern(result) => return Ok(Found::Modern(result)),
             Answer::AskAgain => continue,
-            Answer::Legacy => return Ok(Found::Legacy),
+            Answer::Legacy => return Ok(Found::Legacy(describe(status, reply.as_ref()))),
         }
     }
-    Ok(Found::Legacy)
+    Ok(Found::Legacy(
+        "server/discover was refused twice for 2026-07-28, though the server lists it".into(),
+    ))
+}
+
+/// How an answer that means the `initialize` era looked, for `check`.
+fn describe(status: u16, reply: Option<&Message>) -> String {
+    let Some(reply) = reply else {
+        return format!("server/discover answered HTTP {status} with no JSON-RPC answer");
+    };
+    if reply.result::<Value>().is_some() {
+        return format!(
+            "server/discover answered HTTP {status} without 2026-07-28 among supportedVersions"
+        );
+    }
+    let message = reply
+        .error_object()
+        .and_then(|e| {
+            e.get("message")?
+                .as_str()
+                .map(|m| crate::net::excerpt(m, 120))
+        })
+        .unwrap_or_default();
+    match reply.error_code() {
+        Some(code) => {
+            format!("server/discover answered HTTP {status} with error {code} {message:?}")
+        }
+        None => format!("server/discover answered HTTP {status}"),
+    }
 }
 
 /// Classifies the answer to `server/discover`: the HTTP status and the JSON-RPC answer.
@@ -114,5 +143,23 @@ mod tests {
         );
         assert_eq!(classify(400, Some(&sdk)), Answer::Legacy);
         assert_eq!(classify(404, None), Answer::Legacy);
+    }
+
+    /// The words for a legacy answer name the status and the error.
+    #[test]
+    fn describes_legacy_answers() {
+        assert_eq!(
+            describe(404, None),
+            "server/discover answered HTTP 404 with no JSON-RPC answer"
+        );
+        let sdk = msg(
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad Request: Server not initialized"}}"#,
+        );
+        assert_eq!(
+            describe(400, Some(&sdk)),
+            r#"server/discover answered HTTP 400 with error -32000 "Bad Request: Server not initialized""#
+        );
+        let empty = msg(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#);
+        assert!(describe(200, Some(&empty)).contains("without 2026-07-28"));
     }
 }

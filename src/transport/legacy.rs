@@ -81,6 +81,8 @@ pub(crate) struct Legacy {
     active: Option<Active>,
     /// The last attempt to connect could not reach the server at all.
     unreachable: bool,
+    /// Why the transport in use was chosen, in words (for `check`).
+    why: Option<String>,
 }
 
 impl Legacy {
@@ -95,6 +97,7 @@ impl Legacy {
             mode,
             active: None,
             unreachable: false,
+            why: None,
         }
     }
 
@@ -105,6 +108,12 @@ impl Legacy {
             Some(Active::Sse(_)) => Some(super::Wire::Sse),
             None => None,
         }
+    }
+
+    /// Why the transport in use was chosen, once connected ("the POST answered 405, so
+    /// HTTP+SSE").
+    pub(crate) fn why(&self) -> Option<&str> {
+        self.why.as_deref()
     }
 
     /// Whether the last attempt to connect found the server unreachable (down, not another
@@ -155,13 +164,18 @@ impl Legacy {
             Mode::HttpOnly => {
                 let s = streamable();
                 s.send(first);
+                self.why = Some("--transport http-only".into());
                 self.use_streamable(s);
             }
             Mode::HttpFirst => {
                 let s = streamable();
                 self.unreachable = false;
                 match s.send_first(first).await {
-                    FirstPost::Speaks => self.use_streamable(s),
+                    FirstPost::Speaks => {
+                        self.why =
+                            Some("the server answered the first POST as Streamable HTTP".into());
+                        self.use_streamable(s);
+                    }
                     FirstPost::Unreachable => self.unreachable = true, // the next message tries again
                     // A 400 for a first request that is not `initialize` is about the missing
                     // session, not about the transport.
@@ -178,6 +192,9 @@ impl Legacy {
                         match LegacySse::connect(self.conn.clone()).await {
                             Ok(sse) => {
                                 sse.send(first);
+                                self.why = Some(format!(
+                                    "the Streamable HTTP POST answered {status}, so HTTP+SSE"
+                                ));
                                 self.use_sse(sse);
                             }
                             Err(e) => {
@@ -194,6 +211,7 @@ impl Legacy {
             Mode::SseOnly => match LegacySse::connect(self.conn.clone()).await {
                 Ok(sse) => {
                     sse.send(first);
+                    self.why = Some("--transport sse-only".into());
                     self.use_sse(sse);
                 }
                 Err(e) => return self.fail_first(&first, e).await,
@@ -201,6 +219,7 @@ impl Legacy {
             Mode::SseFirst => match LegacySse::connect(self.conn.clone()).await {
                 Ok(sse) => {
                     sse.send(first);
+                    self.why = Some("HTTP+SSE was tried first, and the event stream opened".into());
                     self.use_sse(sse);
                 }
                 Err(e) if e.is_fatal() => return self.fail_first(&first, e).await,
@@ -208,6 +227,7 @@ impl Legacy {
                     tracing::info!("HTTP+SSE failed ({e}); trying Streamable HTTP");
                     let s = streamable();
                     s.send(first);
+                    self.why = Some(format!("HTTP+SSE failed ({e}), so Streamable HTTP"));
                     self.use_streamable(s);
                 }
             },

@@ -13,7 +13,6 @@
 // directory is unchanged, then runs mcp-bridge against the server: it must
 // get there with the imported tokens and no browser launch.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,8 +22,9 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
-import { bridgeBin, connectThroughBridge, requireBridge, withTimeout } from './host.mjs';
+import { connectThroughBridge, requireBridge, withTimeout } from './host.mjs';
 import { HERE, NODE22, startOAuthDemo } from './peers.mjs';
+import { runBridge } from './scratch.mjs';
 
 const FAKE_BROWSER = path.join(HERE, 'fake-browser.mjs');
 const MCP_REMOTE = path.join(HERE, 'node_modules', 'mcp-remote', 'dist', 'proxy.js');
@@ -49,26 +49,6 @@ function checksum(dir) {
 
 function launches(log) {
   return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-/** Runs mcp-bridge to completion. */
-function runBridge(args, env, timeoutMs = 30_000) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bridgeBin(), args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mcp-bridge ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 describe('import mcp-remote: files written by the real mcp-remote', { timeout: 180_000 }, () => {

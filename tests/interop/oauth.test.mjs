@@ -9,101 +9,17 @@
 // (the OS keyring is never touched: HOME and XDG dirs are temporary too).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { bridgeBin, connectThroughBridge, requireBridge, withTimeout } from './host.mjs';
-import { HERE, startOAuthDemo } from './peers.mjs';
+import { startOAuthDemo } from './peers.mjs';
+import { homeEnv, runBridge, scratch } from './scratch.mjs';
 
-const FAKE_BROWSER = path.join(HERE, 'fake-browser.mjs');
 const TEST_TIMEOUT_MS = 60_000;
 const CALL_TIMEOUT_MS = 15_000;
-
-/** A scratch dir per test: config dir, browser log, temporary HOME. Removed by cleanup(). */
-function scratch(t) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-oauth-'));
-  const s = {
-    dir,
-    config: path.join(dir, 'config'),
-    browserLog: path.join(dir, 'browser.log'),
-    /** Environment for the bridge: its own config dir and the counting fake browser. */
-    env(extra = {}) {
-      return {
-        // fake-browser.mjs runs as `#!/usr/bin/env node`: this node first on PATH.
-        PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
-        MCP_BRIDGE_CONFIG_DIR: s.config,
-        MCP_BRIDGE_BROWSER: FAKE_BROWSER,
-        FAKE_BROWSER_LOG: s.browserLog,
-        ...extra,
-      };
-    },
-    /** Browser launches so far, as [{ pid, url }]. */
-    launches() {
-      if (!existsSync(s.browserLog)) return [];
-      return readFileSync(s.browserLog, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [, pid, url] = line.split(' ');
-          return { pid: Number(pid), url };
-        });
-    },
-  };
-  /** SIGKILL every fake browser still running (the hang / linger modes). */
-  s.killBrowsers = () => {
-    for (const { pid } of s.launches()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  };
-  t.after(() => {
-    s.killBrowsers();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return s;
-}
-
-/** Runs `mcp-bridge ARGS` to completion (login, status, logout), with a temporary HOME. */
-function runBridge(args, env, { timeoutMs = 30_000 } = {}) {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-home-'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(bridgeBin(), args, {
-      env: {
-        ...process.env,
-        HOME: home,
-        XDG_CONFIG_HOME: path.join(home, '.config'),
-        XDG_DATA_HOME: path.join(home, '.local', 'share'),
-        XDG_STATE_HOME: path.join(home, '.local', 'state'),
-        XDG_CACHE_HOME: path.join(home, '.cache'),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mcp-bridge ${args.join(' ')} did not finish within ${timeoutMs} ms\nstderr:\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      rmSync(home, { recursive: true, force: true });
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 function canConnect(port) {
   return new Promise((resolve) => {
@@ -399,15 +315,7 @@ describe('TS SDK OAuth demo: concurrency and shutdown', { timeout: 6 * TEST_TIME
       requireBridge();
       const s = scratch(t);
       const home = path.join(s.dir, 'home');
-      const env = {
-        ...process.env,
-        HOME: home,
-        XDG_CONFIG_HOME: path.join(home, '.config'),
-        XDG_DATA_HOME: path.join(home, '.local', 'share'),
-        XDG_STATE_HOME: path.join(home, '.local', 'state'),
-        XDG_CACHE_HOME: path.join(home, '.cache'),
-        ...s.env({ FAKE_BROWSER_MODE: browserMode }),
-      };
+      const env = { ...process.env, ...homeEnv(home), ...s.env({ FAKE_BROWSER_MODE: browserMode }) };
       const child = spawn(bridgeBin(), ['--store', 'file', peer.url], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';

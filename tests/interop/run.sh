@@ -3,7 +3,8 @@
 # conformance suite's client scenarios. Exits non-zero if anything failed.
 #
 #   tests/interop/run.sh                 both parts
-#   tests/interop/run.sh peers           only the node:test files (*.test.mjs)
+#   tests/interop/run.sh peers           only the node:test files (*.test.mjs: everything,
+#                                        fastmcp, oauth, import, network, check)
 #   tests/interop/run.sh conformance     only conformance.sh
 #
 # Needs the peers installed (scripts/setup-peers.sh, as root) and the bridge

@@ -2,6 +2,7 @@
 //! on 127.0.0.1:0. Interop with third-party peers lives in tests/interop (run by .ci/run).
 
 mod auth;
+mod check;
 mod faults;
 mod hostile;
 mod import;

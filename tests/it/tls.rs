@@ -37,9 +37,9 @@ print(server.server_address[1], flush=True)
 server.serve_forever()
 "#;
 
-struct TlsServer {
+pub(crate) struct TlsServer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for TlsServer {
@@ -51,7 +51,7 @@ impl Drop for TlsServer {
 
 /// Makes a CA and a server certificate for 127.0.0.1 and localhost signed by it; returns
 /// the CA certificate path.
-fn make_certificates(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn make_certificates(dir: &Path) -> std::path::PathBuf {
     let run = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)
@@ -124,7 +124,7 @@ fn make_certificates(dir: &Path) -> std::path::PathBuf {
     dir.join("ca.pem")
 }
 
-fn start_server(dir: &Path) -> TlsServer {
+pub(crate) fn start_server(dir: &Path) -> TlsServer {
     let mut child = Command::new("python3")
         .arg("-c")
         .arg(SERVER)
