@@ -396,6 +396,10 @@ impl Era {
             // A server that is down has not changed era: say so once, and let the next
             // message try again.
             Ok(reply) if legacy.unreachable() => {
+                // Failed under the bridge's id, so the inbox left the report to us.
+                let error = reply.error_object().unwrap_or_default();
+                let text = error["message"].as_str().unwrap_or("the server is down");
+                tracing::warn!(id = %host_id, "request failed: {text}");
                 self.inbox.deliver(reply.with_id(host_id)).await;
                 Ok(true)
             }
