@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
@@ -145,6 +145,11 @@ impl fmt::Debug for Id {
 /// A JSON number in lowest terms, `n<sign><digits>e<exponent>`, so that two spellings of
 /// one value share a key and two values never do. `None` if it is not a JSON number.
 fn number_key(text: &str) -> Option<String> {
+    integer_key(text).or_else(|| any_number_key(text))
+}
+
+/// [`number_key`] for any spelling of a JSON number.
+fn any_number_key(text: &str) -> Option<String> {
     let (negative, rest) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -199,6 +204,31 @@ fn number_key(text: &str) -> Option<String> {
         format!("{sign}{exp_digits}{shift:+}")
     };
     Some(format!("n{sign}{trimmed}e{exp}"))
+}
+
+/// [`number_key`] for the common case, a plain integer (`7`, `-12`, `100`), without the
+/// general path's allocations; `None` for every other spelling.
+fn integer_key(text: &str) -> Option<String> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let plain = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits.len() == 1 || !digits.starts_with('0'));
+    if !plain {
+        return None;
+    }
+    let trimmed = digits.trim_end_matches('0');
+    if trimmed.is_empty() {
+        return Some("n0".to_owned());
+    }
+    let mut key = String::with_capacity(text.len() + 8);
+    key.push('n');
+    if digits.len() < text.len() {
+        key.push('-');
+    }
+    key.push_str(trimmed);
+    key.push('e');
+    write!(key, "{}", digits.len() - trimmed.len()).expect("writing to a String never fails");
+    Some(key)
 }
 
 /// What a message is, decided from which members it has.
@@ -271,7 +301,8 @@ impl Message {
 
     /// Parses one message from text the caller no longer needs (no copy is made).
     pub(crate) fn parse_owned(text: String) -> Result<Message, ParseError> {
-        if text.contains(['\n', '\r']) {
+        let breaks = has_line_break(&text);
+        if breaks {
             // Removing line breaks is safe only where JSON allows them, between tokens. Text
             // that is not JSON is judged as it came: without its line breaks, a raw one in a
             // string, or between two digits, would make it a different but valid message.
@@ -279,7 +310,7 @@ impl Message {
                 return Err(ParseError::NotJson(e.to_string()));
             }
         }
-        let text = single_line(text);
+        let text = if breaks { single_line(&text) } else { text };
         let trimmed = text.trim_start();
         if !trimmed.starts_with('{') {
             // Scalars and arrays are valid JSON but never a message.
@@ -592,13 +623,15 @@ fn salvage_id(text: &str) -> Option<Id> {
     Id::from_raw(only.id?.get()).ok()
 }
 
+/// Whether `text` has a raw line break (a byte scan: every message is checked).
+fn has_line_break(text: &str) -> bool {
+    text.bytes().any(|b| b == b'\n' || b == b'\r')
+}
+
 /// Returns `text` with line breaks between tokens removed, so a message always fits on one
 /// line. Line breaks cannot occur inside JSON strings (they must be escaped), so removing
 /// every raw CR and LF keeps the document identical in meaning.
-fn single_line(text: String) -> String {
-    if !text.contains(['\n', '\r']) {
-        return text;
-    }
+fn single_line(text: &str) -> String {
     text.trim()
         .chars()
         .filter(|c| !matches!(c, '\n' | '\r'))
@@ -683,6 +716,30 @@ mod tests {
         assert_eq!(id("1.0").as_json(), "1.0");
         for bad in ["01", "1.", ".5", "1e", "--1", "1x"] {
             assert!(Id::from_raw(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The integer fast path keys every integer exactly as the general path does, and
+    /// leaves every other spelling to it.
+    #[test]
+    fn integer_keys_match_the_general_path() {
+        for text in [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "10",
+            "100",
+            "-1200",
+            "18446744073709551615",
+            "123456789012345678901234567890",
+            "1000000000000000000000000000000",
+        ] {
+            assert_eq!(integer_key(text), any_number_key(text), "{text}");
+            assert!(integer_key(text).is_some(), "{text}");
+        }
+        for text in ["01", "-", "", "1.0", "1e2", "-01", "1 "] {
+            assert_eq!(integer_key(text), None, "{text}");
         }
     }
 

@@ -115,7 +115,10 @@ impl Streamable {
     /// host through the inbox.
     pub(super) fn send(self: &Arc<Self>, msg: Message) {
         let me = self.clone();
-        self.tasks.spawn(async move { me.exchange(msg).await });
+        // Boxed: the exchange's state is large, and the task would copy all of it when it
+        // starts and again when it ends; boxed, it copies a pointer.
+        self.tasks
+            .spawn(Box::pin(async move { me.exchange(msg).await }));
     }
 
     /// Sends the first message and reports whether the server speaks Streamable HTTP. The
