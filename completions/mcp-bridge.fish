@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcp_bridge_global_optspecs
-    string join \n transport= protocol= H/header= header-file= bearer= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= callback-port= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+    string join \n transport= protocol= H/header= header-file= bearer= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= no-resource authorize-param= callback-port= callback-path= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
 end
 
 function __fish_mcp_bridge_needs_command
@@ -43,7 +43,9 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l static-oauth-clie
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l scope -d 'Scopes to request instead of the ones the server suggests (comma or space separated)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l resource -d 'The resource (RFC 8707) to request tokens for, instead of the discovered one' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l authorize-param -d 'An extra parameter for the authorization request, as KEY=VALUE (repeatable), for servers that need one (`prompt=login`, `audience=...`)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l callback-port -d 'Port of the loopback callback for the browser login (default: one derived from the server URL)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l callback-path -d 'Path of the loopback callback, for clients registered with a fixed redirect URI (default /oauth/callback)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l host -d 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1' -r -f -a "127.0.0.1\t''
 localhost\t''"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l auth-timeout -d 'Seconds to wait for the browser login to finish' -r
@@ -68,6 +70,7 @@ error\t''
 none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l allow-http -d 'Allow plain http:// to a host other than this machine'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s q -l quiet -d 'Less logging (-q: warnings and errors only, -qq: errors only)'
@@ -101,7 +104,9 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l static-o
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l scope -d 'Scopes to request instead of the ones the server suggests (comma or space separated)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l resource -d 'The resource (RFC 8707) to request tokens for, instead of the discovered one' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l authorize-param -d 'An extra parameter for the authorization request, as KEY=VALUE (repeatable), for servers that need one (`prompt=login`, `audience=...`)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l callback-port -d 'Port of the loopback callback for the browser login (default: one derived from the server URL)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l callback-path -d 'Path of the loopback callback, for clients registered with a fixed redirect URI (default /oauth/callback)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l host -d 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1' -r -f -a "127.0.0.1\t''
 localhost\t''"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l auth-timeout -d 'Seconds to wait for the browser login to finish' -r
@@ -117,6 +122,7 @@ error\t''
 none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l allow-http -d 'Allow plain http:// to a host other than this machine'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s q -l quiet -d 'Less logging (-q: warnings and errors only, -qq: errors only)'
@@ -174,7 +180,9 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l static-o
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l scope -d 'Scopes to request instead of the ones the server suggests (comma or space separated)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l resource -d 'The resource (RFC 8707) to request tokens for, instead of the discovered one' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l authorize-param -d 'An extra parameter for the authorization request, as KEY=VALUE (repeatable), for servers that need one (`prompt=login`, `audience=...`)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l callback-port -d 'Port of the loopback callback for the browser login (default: one derived from the server URL)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l callback-path -d 'Path of the loopback callback, for clients registered with a fixed redirect URI (default /oauth/callback)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l host -d 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1' -r -f -a "127.0.0.1\t''
 localhost\t''"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l auth-timeout -d 'Seconds to wait for the browser login to finish' -r
@@ -190,6 +198,7 @@ error\t''
 none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l allow-http -d 'Allow plain http:// to a host other than this machine'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l json -d 'Print one JSON document with every step instead of the report'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l list -d 'List the names of the server\'s tools, resources and prompts too'
@@ -231,7 +240,9 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l scope -d 'Scopes to request instead of the ones the server suggests (comma or space separated)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l resource -d 'The resource (RFC 8707) to request tokens for, instead of the discovered one' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l authorize-param -d 'An extra parameter for the authorization request, as KEY=VALUE (repeatable), for servers that need one (`prompt=login`, `audience=...`)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l callback-port -d 'Port of the loopback callback for the browser login (default: one derived from the server URL)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l callback-path -d 'Path of the loopback callback, for clients registered with a fixed redirect URI (default /oauth/callback)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l host -d 'Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1' -r -f -a "127.0.0.1\t''
 localhost\t''"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l auth-timeout -d 'Seconds to wait for the browser login to finish' -r
@@ -248,6 +259,7 @@ error\t''
 none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l allow-http -d 'Allow plain http:// to a host other than this machine'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l dry-run -d 'Say what would be imported, and store nothing'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l json -d 'Print JSON instead of sentences'

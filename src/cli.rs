@@ -317,9 +317,21 @@ pub(crate) struct OAuthArgs {
     #[arg(long, value_name = "URL")]
     pub(crate) resource: Option<String>,
 
+    /// Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra).
+    #[arg(long, alias = "disable-resource-parameter", conflicts_with = "resource", env = env::MCP_BRIDGE_NO_RESOURCE)]
+    pub(crate) no_resource: bool,
+
+    /// An extra parameter for the authorization request, as KEY=VALUE (repeatable), for servers that need one (`prompt=login`, `audience=...`).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) authorize_param: Vec<String>,
+
     /// Port of the loopback callback for the browser login (default: one derived from the server URL).
     #[arg(long, value_name = "PORT", env = env::MCP_BRIDGE_CALLBACK_PORT)]
     pub(crate) callback_port: Option<u16>,
+
+    /// Path of the loopback callback, for clients registered with a fixed redirect URI (default /oauth/callback).
+    #[arg(long, value_name = "PATH", env = env::MCP_BRIDGE_CALLBACK_PATH)]
+    pub(crate) callback_path: Option<String>,
 
     /// Host name in the callback URL: 127.0.0.1 (default) or localhost. It always listens on 127.0.0.1.
     #[arg(long = "host", value_name = "HOST", default_value = "127.0.0.1", value_parser = ["127.0.0.1", "localhost"])]

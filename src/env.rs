@@ -27,6 +27,8 @@ pub(crate) const MCP_BRIDGE_CLIENT_ID: &str = "MCP_BRIDGE_CLIENT_ID";
 pub(crate) const MCP_BRIDGE_CLIENT_SECRET: &str = "MCP_BRIDGE_CLIENT_SECRET";
 /// Port of the loopback callback for browser logins (same as `--callback-port`).
 pub(crate) const MCP_BRIDGE_CALLBACK_PORT: &str = "MCP_BRIDGE_CALLBACK_PORT";
+/// Path of the loopback callback for browser logins (same as `--callback-path`).
+pub(crate) const MCP_BRIDGE_CALLBACK_PATH: &str = "MCP_BRIDGE_CALLBACK_PATH";
 /// Credential store: auto, keyring, file or memory (same as `--store`).
 pub(crate) const MCP_BRIDGE_STORE: &str = "MCP_BRIDGE_STORE";
 /// Protocol era (same as `--protocol`).
@@ -39,6 +41,8 @@ pub(crate) const MCP_BRIDGE_REQUEST_TIMEOUT: &str = "MCP_BRIDGE_REQUEST_TIMEOUT"
 pub(crate) const MCP_BRIDGE_KEEPALIVE: &str = "MCP_BRIDGE_KEEPALIVE";
 /// `true` to keep no cookies from the server (same as `--no-cookies`).
 pub(crate) const MCP_BRIDGE_NO_COOKIES: &str = "MCP_BRIDGE_NO_COOKIES";
+/// `true` to leave out the RFC 8707 `resource` parameter (same as `--no-resource`).
+pub(crate) const MCP_BRIDGE_NO_RESOURCE: &str = "MCP_BRIDGE_NO_RESOURCE";
 /// `true` to make `check` print JSON (same as `check --json`).
 pub(crate) const MCP_BRIDGE_CHECK_JSON: &str = "MCP_BRIDGE_CHECK_JSON";
 /// `true` to make `check` list tool, resource and prompt names (same as `check --list`).

@@ -61,6 +61,8 @@ pub(crate) enum CallbackError {
     },
     #[error("unsupported callback host {0:?}: use 127.0.0.1 or localhost")]
     Host(String),
+    #[error("{0}")]
+    Path(String),
     #[error(
         "the login callback carried the wrong state (an old browser tab or a forged request); log in again"
     )]
@@ -102,10 +104,40 @@ pub(crate) struct CallbackServer {
     redirect_uri: Url,
 }
 
-/// Listens on `127.0.0.1:<port>` (0 picks a free port). The redirect URI names `host`, which
-/// is `127.0.0.1` or `localhost` (for authorization servers that register it that way); the
-/// socket is bound to 127.0.0.1 either way.
+/// [`bind_at`] the usual path, [`CALLBACK_PATH`].
+#[cfg(test)]
 pub(crate) async fn bind(host: &str, port: u16) -> Result<CallbackServer, CallbackError> {
+    bind_at(host, port, CALLBACK_PATH).await
+}
+
+/// Checks a `--callback-path`: an absolute path of plain URL characters (letters, digits,
+/// `/`, `-`, `_`, `.`, `~`), without empty segments, dot segments, query or fragment, so the
+/// redirect URI is exactly what a client was registered with.
+pub(crate) fn check_path(path: &str) -> Result<(), String> {
+    let plain = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~'));
+    let segments_ok =
+        path.split('/').skip(1).all(|s| !matches!(s, "." | "..")) && !path.contains("//");
+    if !path.starts_with('/') || path.len() > 200 || !plain || !segments_ok {
+        let shown: String = path.chars().take(64).collect();
+        return Err(format!(
+            "--callback-path {shown:?} must be a path like /oauth/callback: it starts with '/' and has only letters, digits and - _ . ~ between single slashes"
+        ));
+    }
+    Ok(())
+}
+
+/// Listens on `127.0.0.1:<port>` (0 picks a free port) for `GET <path>` (checked by
+/// [`check_path`]). The redirect URI names `host`, which is `127.0.0.1` or `localhost` (for
+/// authorization servers that register it that way); the socket is bound to 127.0.0.1
+/// either way.
+pub(crate) async fn bind_at(
+    host: &str,
+    port: u16,
+    path: &str,
+) -> Result<CallbackServer, CallbackError> {
+    check_path(path).map_err(CallbackError::Path)?;
     let host = if host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost") {
         host.to_ascii_lowercase()
     } else {
@@ -121,8 +153,8 @@ pub(crate) async fn bind(host: &str, port: u16) -> Result<CallbackServer, Callba
         .local_addr()
         .map_err(|source| CallbackError::Bind { port, source })?
         .port();
-    let redirect_uri = Url::parse(&format!("http://{host}:{port}{CALLBACK_PATH}"))
-        .expect("a loopback host, a port and a fixed path form a valid URL");
+    let redirect_uri = Url::parse(&format!("http://{host}:{port}{path}"))
+        .expect("a loopback host, a port and a checked path form a valid URL");
     debug!(%redirect_uri, "login callback listening");
     Ok(CallbackServer {
         listener,
@@ -163,7 +195,8 @@ impl CallbackServer {
         // Stops the server; cancelled below, or by the guard if this future is dropped.
         let stop = CancellationToken::new();
         let _stop_on_drop = stop.clone().drop_guard();
-        let server = axum::serve(self.listener, service(shared.clone()))
+        let path = self.redirect_uri.path().to_owned();
+        let server = axum::serve(self.listener, service(shared.clone(), &path))
             .with_graceful_shutdown(stop.clone().cancelled_owned());
         let mut server = std::pin::pin!(server.into_future());
 
@@ -213,18 +246,19 @@ struct Waiting {
 /// The router with each connection's peer address, for [`receive`]'s owner check.
 fn service(
     shared: Arc<Waiting>,
+    path: &str,
 ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
-    router(shared).into_make_service_with_connect_info::<SocketAddr>()
+    router(shared, path).into_make_service_with_connect_info::<SocketAddr>()
 }
 
-fn router(shared: Arc<Waiting>) -> Router {
+fn router(shared: Arc<Waiting>, path: &str) -> Router {
     Router::new()
-        .route(CALLBACK_PATH, get(receive))
+        .route(path, get(receive))
         .fallback(|| async { Page::NotFound })
         .with_state(shared)
 }
 
-/// The `GET /oauth/callback` handler.
+/// The `GET <callback path>` handler.
 async fn receive(
     State(shared): State<Arc<Waiting>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -627,6 +661,49 @@ mod tests {
         }
     }
 
+    /// `--callback-path` moves the callback: the redirect URI names it, only it settles the
+    /// login, and a path that could not be registered exactly is refused.
+    #[tokio::test]
+    async fn custom_path() {
+        let server = bind_at("127.0.0.1", 0, "/cb/mcp-bridge").await.unwrap();
+        let port = server.port();
+        assert_eq!(
+            server.redirect_uri().as_str(),
+            format!("http://127.0.0.1:{port}/cb/mcp-bridge")
+        );
+        let probe = async {
+            let base = format!("http://127.0.0.1:{port}");
+            let r = client()
+                .get(format!("{base}{CALLBACK_PATH}?code=c&state={STATE}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 404);
+            let r = client()
+                .get(format!("{base}/cb/mcp-bridge?code=c&state={STATE}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        };
+        let cancel = CancellationToken::new();
+        let (result, ()) = tokio::join!(server.wait(STATE, LONG, &cancel), probe);
+        assert_eq!(result.unwrap().code.expose(), "c");
+        for bad in [
+            "", "cb", "/a//b", "/a/../b", "/./a", "/a?x=1", "/a#f", "/{id}", "/*rest", "/a b",
+            "/%2e%2e",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad:?}");
+            assert!(matches!(
+                bind_at("127.0.0.1", 0, bad).await,
+                Err(CallbackError::Path(_))
+            ));
+        }
+        for good in ["/", "/callback", "/oauth2/redirect/", "/a-b_c.d~e"] {
+            assert!(check_path(good).is_ok(), "{good:?}");
+        }
+    }
+
     /// Other paths are 404 and do not settle the login.
     #[tokio::test]
     async fn wrong_path_is_404() {
@@ -701,7 +778,8 @@ mod tests {
             mismatches: AtomicUsize::new(0),
             port,
         });
-        let server = tokio::spawn(axum::serve(listener, service(shared)).into_future());
+        let server =
+            tokio::spawn(axum::serve(listener, service(shared, CALLBACK_PATH)).into_future());
         let uri = Url::parse(&format!("http://127.0.0.1:{port}{CALLBACK_PATH}")).unwrap();
 
         let (status, _) = hit(&uri, &format!("code=first&state={STATE}")).await;

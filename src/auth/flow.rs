@@ -18,6 +18,10 @@ pub(crate) struct Login<'a> {
     pub(crate) discovery: &'a Discovery,
     pub(crate) registration: &'a Registration,
     pub(crate) scopes: &'a [String],
+    /// Whether RFC 8707 `resource` is sent (`--no-resource` clears it).
+    pub(crate) send_resource: bool,
+    /// Parameters the user added to the authorization request (`--authorize-param`).
+    pub(crate) extra_params: &'a [(String, String)],
     pub(crate) launcher: &'a Launcher,
     /// How long to wait for the user.
     pub(crate) timeout: Duration,
@@ -36,14 +40,20 @@ pub(crate) async fn browser_login(
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let state = CsrfToken::new_random();
     let redirect_uri = callback.redirect_uri();
+    let resource = login
+        .send_resource
+        .then_some(login.discovery.resource.as_str());
     let url = authorization_url(
         &metadata.authorization_endpoint,
-        login.registration,
-        &redirect_uri,
-        login.scopes,
-        state.secret(),
-        challenge.as_str(),
-        &login.discovery.resource,
+        &Request {
+            registration: login.registration,
+            redirect_uri: &redirect_uri,
+            scopes: login.scopes,
+            state: state.secret(),
+            code_challenge: challenge.as_str(),
+            resource,
+            extra: login.extra_params,
+        },
     );
     let url = browser::check_url(url.as_str()).map_err(|e| AuthError::Refused(e.to_string()))?;
     if let Err(e) = browser::open(login.launcher, &url) {
@@ -89,7 +99,7 @@ pub(crate) async fn browser_login(
         &params.code,
         verifier,
         &redirect_uri,
-        &login.discovery.resource,
+        resource,
     )
     .await
 }
@@ -108,35 +118,83 @@ pub(crate) fn require_s256(methods: Option<&[String]>) -> Result<(), AuthError> 
     }
 }
 
+/// What goes into one authorization request.
+struct Request<'a> {
+    registration: &'a Registration,
+    redirect_uri: &'a Url,
+    scopes: &'a [String],
+    state: &'a str,
+    code_challenge: &'a str,
+    resource: Option<&'a str>,
+    extra: &'a [(String, String)],
+}
+
 /// Builds the authorization request URL, keeping any query the endpoint already has.
-fn authorization_url(
-    endpoint: &Url,
-    registration: &Registration,
-    redirect_uri: &Url,
-    scopes: &[String],
-    state: &str,
-    code_challenge: &str,
-    resource: &str,
-) -> Url {
+fn authorization_url(endpoint: &Url, request: &Request<'_>) -> Url {
     let mut url = endpoint.clone();
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("response_type", "code")
-            .append_pair("client_id", &registration.client_id)
-            .append_pair("redirect_uri", redirect_uri.as_str())
-            .append_pair("state", state)
-            .append_pair("code_challenge", code_challenge)
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("resource", resource);
+            .append_pair("client_id", &request.registration.client_id)
+            .append_pair("redirect_uri", request.redirect_uri.as_str())
+            .append_pair("state", request.state)
+            .append_pair("code_challenge", request.code_challenge)
+            .append_pair("code_challenge_method", "S256");
+        if let Some(resource) = request.resource {
+            q.append_pair("resource", resource);
+        }
+        let scopes = request.scopes;
         if !scopes.is_empty() {
             q.append_pair("scope", &scopes.join(" "));
         }
-        if scopes.iter().any(|s| s == "offline_access") {
+        let user_prompt = request.extra.iter().any(|(k, _)| k == "prompt");
+        if !user_prompt && scopes.iter().any(|s| s == "offline_access") {
             // OpenID Connect servers only issue refresh tokens for offline_access after consent.
             q.append_pair("prompt", "consent");
         }
+        for (key, value) in request.extra {
+            q.append_pair(key, value);
+        }
     }
     url
+}
+
+/// Parameters of the authorization request that the flow sets itself; `--authorize-param`
+/// may not replace them.
+pub(crate) const OWNED_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "resource",
+    "scope",
+];
+
+/// Reads one `--authorize-param KEY=VALUE`; refuses a parameter the flow owns, saying which
+/// option sets it instead.
+pub(crate) fn authorize_param(text: &str) -> Result<(String, String), String> {
+    let Some((key, value)) = text.split_once('=') else {
+        return Err(format!("--authorize-param {text:?} must be KEY=VALUE"));
+    };
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!("--authorize-param {text:?} has no name before '='"));
+    }
+    if OWNED_PARAMS.contains(&key) {
+        let instead = match key {
+            "resource" => "; use --resource or --no-resource",
+            "scope" => "; use --scope",
+            "redirect_uri" => "; use --callback-port and --host",
+            "client_id" => "; use --client-id",
+            _ => "",
+        };
+        return Err(format!(
+            "--authorize-param cannot set {key:?}: the login sets it itself{instead}"
+        ));
+    }
+    Ok((key.to_owned(), value.to_owned()))
 }
 
 /// RFC 9207 as the MCP specification tabulates it: compare a present `iss` exactly (no
@@ -180,10 +238,8 @@ mod tests {
         assert!(require_s256(None).is_err());
     }
 
-    /// The request carries every parameter the specification requires.
-    #[test]
-    fn builds_the_request() {
-        let reg = Registration {
+    fn registration() -> Registration {
+        Registration {
             issuer: "https://as.example".into(),
             client_id: "cid".into(),
             client_secret: None,
@@ -191,17 +247,37 @@ mod tests {
             token_endpoint_auth_method: "none".into(),
             registration_access_token: None,
             created_at: 0,
-        };
+        }
+    }
+
+    fn query(
+        resource: Option<&str>,
+        scopes: &[String],
+        extra: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let reg = registration();
+        let redirect = Url::parse("http://127.0.0.1:1/oauth/callback").unwrap();
         let url = authorization_url(
             &Url::parse("https://as.example/authorize?tenant=t1").unwrap(),
-            &reg,
-            &Url::parse("http://127.0.0.1:1/oauth/callback").unwrap(),
-            &["a".into(), "offline_access".into()],
-            "st",
-            "ch",
-            "https://h.example/mcp",
+            &Request {
+                registration: &reg,
+                redirect_uri: &redirect,
+                scopes,
+                state: "st",
+                code_challenge: "ch",
+                resource,
+                extra,
+            },
         );
-        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        url.query_pairs().into_owned().collect()
+    }
+
+    /// The request carries every parameter the specification requires.
+    #[test]
+    fn builds_the_request() {
+        let scopes = ["a".into(), "offline_access".into()];
+        let pairs = query(Some("https://h.example/mcp"), &scopes, &[]);
+        let q: std::collections::HashMap<_, _> = pairs.into_iter().collect();
         assert_eq!(q["tenant"], "t1");
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["client_id"], "cid");
@@ -210,5 +286,52 @@ mod tests {
         assert_eq!(q["scope"], "a offline_access");
         assert_eq!(q["prompt"], "consent");
         assert_eq!(q["state"], "st");
+    }
+
+    /// `--no-resource` leaves `resource` out; `--authorize-param` adds parameters once, and
+    /// a `prompt` of the user's replaces the one the flow would add.
+    #[test]
+    fn quirks_shape_the_request() {
+        let scopes = ["offline_access".into()];
+        let extra = [
+            ("prompt".to_owned(), "login".to_owned()),
+            ("audience".to_owned(), "api://x".to_owned()),
+        ];
+        let pairs = query(None, &scopes, &extra);
+        let named = |name: &str| {
+            pairs
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert!(named("resource").is_empty(), "{pairs:?}");
+        assert_eq!(named("prompt"), ["login"]);
+        assert_eq!(named("audience"), ["api://x"]);
+    }
+
+    /// `--authorize-param` takes KEY=VALUE (the value may hold '=' or be empty) and refuses
+    /// what the flow sets itself, naming the option that does.
+    #[test]
+    fn authorize_params_are_checked() {
+        assert_eq!(
+            authorize_param("audience=a=b").unwrap(),
+            ("audience".to_owned(), "a=b".to_owned())
+        );
+        assert_eq!(
+            authorize_param("login_hint=").unwrap(),
+            ("login_hint".to_owned(), String::new())
+        );
+        assert!(authorize_param("novalue").is_err());
+        assert!(authorize_param("=x").is_err());
+        for owned in OWNED_PARAMS {
+            let e = authorize_param(&format!("{owned}=x")).unwrap_err();
+            assert!(e.contains("sets it itself"), "{e}");
+        }
+        assert!(
+            authorize_param("resource=x")
+                .unwrap_err()
+                .contains("--no-resource")
+        );
     }
 }

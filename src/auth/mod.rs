@@ -19,6 +19,7 @@ mod revoke;
 mod token;
 
 pub(crate) use credentials::{Credentials, SendError};
+pub(crate) use flow::authorize_param;
 pub(crate) use oauth::{AuthOptions, OAuth};
 pub(crate) use revoke::revoke_tokens;
 

@@ -45,8 +45,15 @@ pub(crate) struct AuthOptions {
     pub(crate) scopes: Option<Vec<String>>,
     /// The `resource` to request instead of the discovered one (mcp-remote's `--resource`).
     pub(crate) resource: Option<String>,
+    /// Whether to send RFC 8707 `resource` at all (`--no-resource` clears it).
+    pub(crate) send_resource: bool,
+    /// Extra authorization request parameters (`--authorize-param`), checked not to be ones
+    /// the flow owns.
+    pub(crate) authorize_params: Vec<(String, String)>,
     /// A fixed callback port (`--callback-port`); else one derived from the server.
     pub(crate) callback_port: Option<u16>,
+    /// The path of the loopback callback (`--callback-path`), checked.
+    pub(crate) callback_path: String,
     /// The host name in the redirect URI: `127.0.0.1` or `localhost` (mcp-remote's `--host`).
     pub(crate) callback_host: String,
     /// How long to wait for the user to finish in the browser.
@@ -438,7 +445,7 @@ impl OAuth {
             &metadata,
             &registration,
             refresh_token,
-            &resource,
+            self.options.send_resource.then_some(resource.as_str()),
         )
         .await?;
         let renewed = self.tokens_from(

@@ -1,6 +1,6 @@
 //! Token endpoint requests: redeeming an authorization code (with the PKCE verifier) and
-//! refreshing, both with the RFC 8707 `resource`, through the `oauth2` crate on our own
-//! reqwest client (no redirects followed, bounded time).
+//! refreshing, both with the RFC 8707 `resource` (unless `--no-resource`), through the
+//! `oauth2` crate on our own reqwest client (no redirects followed, bounded time).
 
 use super::AuthError;
 use super::discovery::AsMetadata;
@@ -37,15 +37,17 @@ pub(crate) async fn redeem_code(
     code: &Secret,
     verifier: PkceCodeVerifier,
     redirect_uri: &Url,
-    resource: &str,
+    resource: Option<&str>,
 ) -> Result<Issued, AuthError> {
     let client = oauth_client(metadata, registration);
     let redirect = RedirectUrl::from_url(redirect_uri.clone());
-    let request = client
+    let mut request = client
         .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
         .set_pkce_verifier(verifier)
-        .set_redirect_uri(std::borrow::Cow::Owned(redirect))
-        .add_extra_param("resource", resource);
+        .set_redirect_uri(std::borrow::Cow::Owned(redirect));
+    if let Some(resource) = resource {
+        request = request.add_extra_param("resource", resource);
+    }
     let response = request
         .request_async(&Sender(http))
         .await
@@ -59,13 +61,14 @@ pub(crate) async fn refresh(
     metadata: &AsMetadata,
     registration: &Registration,
     refresh_token: &Secret,
-    resource: &str,
+    resource: Option<&str>,
 ) -> Result<Issued, AuthError> {
     let client = oauth_client(metadata, registration);
     let token = RefreshToken::new(refresh_token.expose().to_owned());
-    let request = client
-        .exchange_refresh_token(&token)
-        .add_extra_param("resource", resource);
+    let mut request = client.exchange_refresh_token(&token);
+    if let Some(resource) = resource {
+        request = request.add_extra_param("resource", resource);
+    }
     let response = request
         .request_async(&Sender(http))
         .await

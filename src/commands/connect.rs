@@ -3,7 +3,7 @@
 //! credentials were given. Shared by every command that talks to a server.
 
 use crate::auth::registration::ClientIdentity;
-use crate::auth::{AuthOptions, Credentials, OAuth, browser};
+use crate::auth::{AuthOptions, Credentials, OAuth, authorize_param, browser, callback};
 use crate::cli::{OAuthArgs, ServerArgs};
 use crate::exit::usage;
 use crate::headers::{self, Header};
@@ -181,7 +181,20 @@ fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<
         client,
         scopes: (!scopes.is_empty()).then_some(scopes),
         resource: args.resource.clone(),
+        send_resource: !args.no_resource,
+        authorize_params: args
+            .authorize_param
+            .iter()
+            .map(|p| authorize_param(p).map_err(|e| usage(anyhow::anyhow!(e))))
+            .collect::<anyhow::Result<_>>()?,
         callback_port,
+        callback_path: match &args.callback_path {
+            Some(path) => {
+                callback::check_path(path).map_err(|e| usage(anyhow::anyhow!(e)))?;
+                path.clone()
+            }
+            None => callback::CALLBACK_PATH.to_owned(),
+        },
         callback_host: args.callback_host.clone(),
         timeout: Duration::from_secs(args.auth_timeout.max(1)),
         launcher: browser::launcher_from_env(args.no_browser),

@@ -138,6 +138,9 @@ fn command_line(args: &ImportMcpRemoteArgs, url: &str) -> Candidate {
         inputs.add_header(h);
     }
     inputs.resource = args.server.oauth.resource.clone();
+    for param in &args.server.oauth.authorize_param {
+        inputs.add_authorize_param(param);
+    }
     inputs.client_metadata_url = args.server.oauth.client_metadata_url.clone();
     Candidate {
         inputs,

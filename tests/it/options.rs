@@ -159,6 +159,26 @@ fn usage_errors_exit_2() {
             &["https://h/mcp", "--transport", "carrier-pigeon"],
             "invalid value",
         ),
+        (
+            &["https://h/mcp", "--authorize-param", "state=mine"],
+            "cannot set \"state\"",
+        ),
+        (
+            &["https://h/mcp", "--authorize-param", "resource=x"],
+            "--no-resource",
+        ),
+        (
+            &["https://h/mcp", "--authorize-param", "prompt"],
+            "KEY=VALUE",
+        ),
+        (
+            &["https://h/mcp", "--callback-path", "/a/../b"],
+            "--callback-path",
+        ),
+        (
+            &["https://h/mcp", "--no-resource", "--resource", "https://h/"],
+            "cannot be used with",
+        ),
     ];
     for (args, expect) in cases {
         let (code, stdout, stderr) = run_once(args, &[], "");

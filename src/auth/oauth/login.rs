@@ -42,6 +42,8 @@ impl OAuth {
                 discovery: &discovery,
                 registration: &registration,
                 scopes: &scopes,
+                send_resource: self.options.send_resource,
+                extra_params: &self.options.authorize_params,
                 launcher: &self.options.launcher,
                 timeout: self.options.timeout,
                 cancel: &self.cancel,
@@ -105,18 +107,19 @@ impl OAuth {
     async fn bind_callback(&self) -> Result<crate::auth::callback::CallbackServer, AuthError> {
         use crate::auth::callback::{self, CallbackError};
         let host = &self.options.callback_host;
+        let path = &self.options.callback_path;
         if let Some(port) = self.options.callback_port {
-            return Ok(callback::bind(host, port).await?);
+            return Ok(callback::bind_at(host, port, path).await?);
         }
         let port = derived_port(&self.server_id);
-        match callback::bind(host, port).await {
+        match callback::bind_at(host, port, path).await {
             Ok(server) => Ok(server),
             Err(CallbackError::PortInUse(_)) => {
                 tracing::info!(
                     port,
                     "the usual callback port is busy; using another (the client registers again)"
                 );
-                Ok(callback::bind(host, 0).await?)
+                Ok(callback::bind_at(host, 0, path).await?)
             }
             Err(e) => Err(e.into()),
         }

@@ -89,6 +89,17 @@ impl KeyInputs {
         true
     }
 
+    /// Adds one `--authorize-param key=value`, as mcp-remote reads it (one without a name
+    /// is ignored).
+    pub(crate) fn add_authorize_param(&mut self, param: &str) {
+        if let Some((k, v)) = param.split_once('=')
+            && !k.trim().is_empty()
+        {
+            self.authorize_params
+                .insert(k.trim().to_owned(), v.to_owned());
+        }
+    }
+
     /// The inputs of an mcp-remote command line (its own arguments, after the program), or
     /// `None` if it names no server.
     pub(crate) fn from_args(args: &[String]) -> Option<KeyInputs> {
@@ -115,13 +126,7 @@ impl KeyInputs {
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty() && !has("--disable-resource-parameter"));
         for pair in rest.windows(2).filter(|w| w[0] == "--authorize-param") {
-            if let Some((k, v)) = pair[1].split_once('=')
-                && !k.trim().is_empty()
-            {
-                inputs
-                    .authorize_params
-                    .insert(k.trim().to_owned(), v.to_owned());
-            }
+            inputs.add_authorize_param(pair[1]);
         }
         inputs.client_metadata_url = value("--client-metadata-url")
             .map(|v| v.trim().to_owned())

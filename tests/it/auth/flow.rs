@@ -187,6 +187,67 @@ async fn resource_in_authorize_and_token_requests() {
     );
 }
 
+/// Authorization servers with quirks. One that refuses RFC 8707 `resource` (as Microsoft
+/// Entra does) fails the login, with its error, until `--no-resource` leaves `resource` out
+/// of the authorization, token and refresh requests; `--authorize-param` adds parameters (a
+/// `prompt` of the user's replaces the flow's `prompt=consent`); and `--callback-path` is
+/// the path the redirect URI names and the callback listens on.
+#[tokio::test(flavor = "multi_thread")]
+async fn quirks_no_resource_extra_params_and_callback_path() {
+    let script = Script {
+        refuses_resource: true,
+        ..Script::default()
+    };
+    let (message, _, launches, _) = refused(script).await;
+    assert!(message.contains("invalid_target"), "{message}");
+    assert_eq!(launches.len(), 1);
+
+    let script = Script {
+        expires_in: Some(62),
+        refuses_resource: true,
+        ..Script::default()
+    }
+    .meta(json!({"scopes_supported": ["mcp:read", "offline_access"]}))
+    .prm(json!({"scopes_supported": ["mcp:read", "offline_access"]}));
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let url = mcp.url();
+    let mut bridge = env.bridge(&[
+        &url,
+        "--auth-timeout",
+        "10",
+        "--disable-resource-parameter",
+        "--authorize-param",
+        "prompt=login",
+        "--authorize-param",
+        "audience=api://mcp",
+        "--callback-path",
+        "/cb/fixed",
+    ]);
+    init_ok(&mut bridge).await;
+    oauth.script(|s| s.expires_in = Some(3600));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let answer = bridge.request(1, "tools/call", echo_params("x")).await;
+    assert_eq!(answer["result"]["content"][0]["text"], "x", "{answer}");
+    let (code, stderr) = bridge.finish().await;
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let authorize = one(oauth.hits("/authorize"), "authorize");
+    assert_eq!(authorize.param("resource"), None);
+    assert_eq!(authorize.param("prompt"), Some("login"));
+    assert_eq!(authorize.param("audience"), Some("api://mcp"));
+    let redirect = url::Url::parse(authorize.param("redirect_uri").unwrap()).unwrap();
+    assert_eq!(redirect.path(), "/cb/fixed");
+    let code_grant = one(oauth.grants("authorization_code"), "code redemption");
+    assert_eq!(code_grant.outcome, "ok");
+    assert_eq!(code_grant.param("resource"), None);
+    assert_eq!(code_grant.param("redirect_uri"), Some(redirect.as_str()));
+    let refresh = one(oauth.grants("refresh_token"), "refresh");
+    assert_eq!(refresh.outcome, "ok");
+    assert_eq!(refresh.param("resource"), None);
+    assert_eq!(env.launches().len(), 1);
+}
+
 /// Scope selection: the challenge's scope first, then the PRM's scopes_supported, else no
 /// scope at all; `--scope` overrides them; offline_access is added only when the
 /// authorization server lists it.

@@ -100,6 +100,9 @@ pub struct Script {
     pub token_suffix: String,
     /// How long /authorize takes to answer (a user taking their time).
     pub authorize_delay: Duration,
+    /// Like Microsoft Entra: a request with RFC 8707 `resource` is refused
+    /// (`invalid_target`), one without it is served.
+    pub refuses_resource: bool,
 }
 
 impl Default for Script {
@@ -127,6 +130,7 @@ impl Default for Script {
             reject_clients: false,
             token_suffix: String::new(),
             authorize_delay: Duration::ZERO,
+            refuses_resource: false,
         }
     }
 }

@@ -132,6 +132,13 @@ fn authorize(state: &Shared, script: &Script, seen: &Seen) -> (Response, String)
         pairs.push(("error", error.clone()));
         pairs.push(("error_description", "scripted refusal".into()));
         outcome = error.clone();
+    } else if script.refuses_resource && seen.param("resource").is_some() {
+        pairs.push(("error", "invalid_target".into()));
+        pairs.push((
+            "error_description",
+            "the resource parameter is not supported".into(),
+        ));
+        outcome = "invalid_target".into();
     } else {
         let mut db = state.db.lock().unwrap();
         db.next += 1;
@@ -244,7 +251,15 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
                 {
                     bad(StatusCode::BAD_REQUEST, "invalid_grant", "PKCE verifier")
                 }
-                Some(code) if resource.is_none() || resource != code.resource.as_deref() => {
+                Some(_) if script.refuses_resource && resource.is_some() => bad(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_target",
+                    "resource refused",
+                ),
+                Some(code)
+                    if (resource.is_none() && !script.refuses_resource)
+                        || resource != code.resource.as_deref() =>
+                {
                     bad(StatusCode::BAD_REQUEST, "invalid_target", "resource")
                 }
                 Some(code) => Ok(code.scope),
@@ -257,7 +272,16 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
                     let e = script.refresh_error.clone().unwrap_or_default();
                     bad(StatusCode::BAD_REQUEST, &e, "scripted")
                 }
-                Some(r) if r.valid && r.client_id == client_id && resource.is_some() => {
+                Some(_) if script.refuses_resource && resource.is_some() => bad(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_target",
+                    "resource refused",
+                ),
+                Some(r)
+                    if r.valid
+                        && r.client_id == client_id
+                        && (resource.is_some() || script.refuses_resource) =>
+                {
                     if script.rotate_refresh {
                         db.refresh.get_mut(&old).expect("just found").valid = false;
                     }
