@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcp_bridge_global_optspecs
-    string join \n transport= protocol= H/header= header-file= bearer= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= no-resource authorize-param= callback-port= callback-path= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+    string join \n transport= protocol= H/header= header-file= bearer= bearer-command= bearer-command-ttl= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= no-resource authorize-param= callback-port= callback-path= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
 end
 
 function __fish_mcp_bridge_needs_command
@@ -34,6 +34,8 @@ modern\t'Only 2026-07-28'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s H -l header -d 'Send an extra HTTP header, as \'Name: value\'. Repeatable' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l bearer-command -d 'Take the bearer token from a helper\'s stdout (`gcloud auth print-identity-token`), run again after a 401 or the TTL' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l bearer-command-ttl -d 'Seconds a token from --bearer-command is used before the helper runs again' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
@@ -95,6 +97,8 @@ modern\t'Only 2026-07-28'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s H -l header -d 'Send an extra HTTP header, as \'Name: value\'. Repeatable' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l bearer-command -d 'Take the bearer token from a helper\'s stdout (`gcloud auth print-identity-token`), run again after a 401 or the TTL' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l bearer-command-ttl -d 'Seconds a token from --bearer-command is used before the helper runs again' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
@@ -171,6 +175,8 @@ modern\t'Only 2026-07-28'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -s H -l header -d 'Send an extra HTTP header, as \'Name: value\'. Repeatable' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l bearer-command -d 'Take the bearer token from a helper\'s stdout (`gcloud auth print-identity-token`), run again after a 401 or the TTL' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l bearer-command-ttl -d 'Seconds a token from --bearer-command is used before the helper runs again' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
@@ -231,6 +237,8 @@ modern\t'Only 2026-07-28'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -s H -l header -d 'Send an extra HTTP header, as \'Name: value\'. Repeatable' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l header-file -d 'Read extra headers from a file of \'Name: value\' lines (# starts a comment). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l bearer -d 'Send `Authorization: Bearer TOKEN` with every request to the server' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l bearer-command -d 'Take the bearer token from a helper\'s stdout (`gcloud auth print-identity-token`), run again after a 401 or the TTL' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l bearer-command-ttl -d 'Seconds a token from --bearer-command is used before the helper runs again' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l ca-cert -d 'Trust the CA certificates in this PEM file too (SSL_CERT_FILE is also honoured). Repeatable' -r -F
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r

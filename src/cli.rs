@@ -256,6 +256,17 @@ pub(crate) struct ServerArgs {
     #[arg(long, alias = "oauth2Bearer", value_name = "TOKEN", env = env::MCP_BRIDGE_BEARER, hide_env_values = true, help_heading = "Authorization")]
     pub(crate) bearer: Option<String>,
 
+    /// Take the bearer token from a helper's stdout (`gcloud auth print-identity-token`), run again after a 401 or the TTL.
+    ///
+    /// Split into words as a shell would, but run directly: no variables, globs or pipes.
+    /// Its stderr is logged; its output, the token, never is.
+    #[arg(long, value_name = "COMMAND", env = env::MCP_BRIDGE_BEARER_COMMAND, conflicts_with = "bearer", help_heading = "Authorization")]
+    pub(crate) bearer_command: Option<String>,
+
+    /// Seconds a token from --bearer-command is used before the helper runs again.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, env = env::MCP_BRIDGE_BEARER_COMMAND_TTL, help_heading = "Authorization")]
+    pub(crate) bearer_command_ttl: u64,
+
     /// Allow plain http:// to a host other than this machine.
     #[arg(long, alias = "allowHttp", help_heading = "Connection")]
     pub(crate) allow_http: bool,

@@ -2,6 +2,10 @@
 
 /// Bearer token sent to the server (same as `--bearer`); keeps the token out of `ps`.
 pub(crate) const MCP_BRIDGE_BEARER: &str = "MCP_BRIDGE_BEARER";
+/// A token helper whose stdout is the bearer token (same as `--bearer-command`).
+pub(crate) const MCP_BRIDGE_BEARER_COMMAND: &str = "MCP_BRIDGE_BEARER_COMMAND";
+/// Seconds a helper's token is used (same as `--bearer-command-ttl`).
+pub(crate) const MCP_BRIDGE_BEARER_COMMAND_TTL: &str = "MCP_BRIDGE_BEARER_COMMAND_TTL";
 /// PEM file of extra trusted CA certificates (same as `--ca-cert`).
 pub(crate) const MCP_BRIDGE_CA_CERT: &str = "MCP_BRIDGE_CA_CERT";
 /// File of extra `Name: value` headers (same as `--header-file`).

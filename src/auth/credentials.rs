@@ -1,12 +1,15 @@
 //! What every request to the MCP server carries besides its body (the user's headers, a
-//! static token, or the OAuth client's token), and the one way to send such a request.
+//! static token, a token helper's token, or the OAuth client's token), and the one way to
+//! send such a request.
 //!
 //! [`Credentials::send`] attaches the credentials (only to URLs with the server's origin),
 //! sends, and handles the answers that are about authorization: a 401 lets the OAuth client
-//! refresh or log in, a 403 `insufficient_scope` lets it step up, and the request is sent
+//! refresh or log in (or runs the token helper again), a 403 `insufficient_scope` lets the
+//! OAuth client step up, and the request is sent
 //! again, a bounded number of times. Every other answer is handed back as it is. Transports
 //! send everything through here; none of them looks at a 401 or a 403 itself.
 
+use super::bearer_command::{BearerCommand, CommandError};
 use super::oauth::OAuth;
 use super::{AuthError, challenge};
 use crate::endpoint;
@@ -19,6 +22,8 @@ use url::Url;
 
 /// Authorization rounds (login, refresh, step-up) for one request before its 401/403 stands.
 const MAX_AUTH_ROUNDS: u32 = 3;
+/// Fresh tokens from `--bearer-command` for one request after a 401 before the 401 stands.
+const MAX_COMMAND_ROUNDS: u32 = 1;
 
 /// The credentials for one MCP server.
 #[derive(Debug)]
@@ -29,6 +34,8 @@ pub(crate) struct Credentials {
     headers: Vec<Header>,
     /// A static bearer token (`--bearer`).
     bearer: Option<Secret>,
+    /// A token helper (`--bearer-command`).
+    command: Option<BearerCommand>,
     /// The OAuth client, when the user gave no static credentials.
     oauth: Option<Arc<OAuth>>,
 }
@@ -57,6 +64,9 @@ pub(crate) enum SendError {
     /// Authorizing (discovery, login, refresh, step-up) failed.
     #[error("authorization failed")]
     Auth(#[source] AuthError),
+    /// The token helper gave no token.
+    #[error("no token for the server")]
+    BearerCommand(#[source] CommandError),
 }
 
 impl SendError {
@@ -90,8 +100,15 @@ impl Credentials {
             server,
             headers,
             bearer,
+            command: None,
             oauth,
         }
+    }
+
+    /// Takes tokens from a helper (`--bearer-command`) instead.
+    pub(crate) fn with_command(mut self, command: BearerCommand) -> Credentials {
+        self.command = Some(command);
+        self
     }
 
     /// Sends a request to `url`, built by `build` from a fresh request builder (called once
@@ -118,7 +135,10 @@ impl Credentials {
                 if let Some(oauth) = &self.oauth {
                     oauth.prepare().await;
                 }
-                sent = self.token();
+                sent = match &self.command {
+                    Some(command) => Some(command.token().await.map_err(SendError::BearerCommand)?),
+                    None => self.token(),
+                };
                 request = self.attach(request, sent.as_ref());
             }
             let resp = request.send().await.map_err(SendError::from_reqwest)?;
@@ -127,6 +147,15 @@ impl Credentials {
                 return Ok(resp);
             }
             let www_authenticate = challenge_text(&resp);
+            if let (Some(command), Some(sent), 401, true) =
+                (&self.command, &sent, status, rounds < MAX_COMMAND_ROUNDS)
+            {
+                // The helper's token was refused: ask it for a new one, once.
+                tracing::info!("the server refused the bearer command's token; running it again");
+                rounds += 1;
+                command.rejected(sent).await;
+                continue;
+            }
             let (Some(oauth), true) = (&self.oauth, ours && rounds < MAX_AUTH_ROUNDS) else {
                 return Err(SendError::Unauthorized {
                     status,

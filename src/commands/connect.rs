@@ -2,6 +2,7 @@
 //! user's headers and token, the trusted roots, and the OAuth client when no static
 //! credentials were given. Shared by every command that talks to a server.
 
+use crate::auth::bearer_command::BearerCommand;
 use crate::auth::registration::ClientIdentity;
 use crate::auth::{AuthOptions, Credentials, OAuth, authorize_param, browser, callback};
 use crate::cli::{OAuthArgs, ServerArgs};
@@ -72,9 +73,21 @@ pub(crate) fn connection(
             "both --bearer and an Authorization header were given; use one"
         )));
     }
+    let command = match &server.bearer_command {
+        Some(_) if authorization_header => {
+            return Err(usage(anyhow::anyhow!(
+                "both --bearer-command and an Authorization header were given; use one"
+            )));
+        }
+        Some(line) => Some(
+            BearerCommand::parse(line, Duration::from_secs(server.bearer_command_ttl.max(1)))
+                .map_err(|e| usage(anyhow::anyhow!(e)))?,
+        ),
+        None => None,
+    };
 
     let settings = net_settings(server)?;
-    let oauth = if bearer.is_some() || authorization_header {
+    let oauth = if bearer.is_some() || command.is_some() || authorization_header {
         None
     } else {
         let mut options = auth_options(&server.oauth, callback_port)?;
@@ -93,9 +106,13 @@ pub(crate) fn connection(
         url = %endpoint::for_log(&url),
         headers = ?extra.iter().map(|h| headers::describe(h.name.as_str(), h.value.expose())).collect::<Vec<_>>(),
         bearer = bearer.is_some(),
+        bearer_command = ?command,
         "server"
     );
-    let credentials = Credentials::new(url.clone(), extra, bearer, oauth.clone());
+    let mut credentials = Credentials::new(url.clone(), extra, bearer, oauth.clone());
+    if let Some(command) = command {
+        credentials = credentials.with_command(command);
+    }
     let http = Http::new(
         net::Client::streaming(settings),
         url,

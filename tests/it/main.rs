@@ -15,3 +15,4 @@ mod streamable;
 mod support;
 mod terminal;
 mod tls;
+mod token_helper;
