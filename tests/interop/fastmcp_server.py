@@ -3,7 +3,11 @@
 Runs a small MCP server from the official Python SDK (`mcp` 1.x, FastMCP) on
 127.0.0.1 so the bridge can be tested against an implementation none of us wrote.
 
-    python fastmcp_server.py --transport sse|streamable-http --port N
+    python fastmcp_server.py --transport sse|streamable-http --port N [--token-file PATH]
+
+With --token-file the server is a resource server (the SDK's bearer authentication): a
+request must carry `Authorization: Bearer <the file's content>`, read again for every
+request (so a test can rotate the token), else it gets the SDK's 401.
 
 Tools:
   echo(message)            -> "Echo: <message>"
@@ -25,6 +29,8 @@ import argparse
 import asyncio
 import sys
 
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.types import SamplingMessage, TextContent
 from pydantic import BaseModel
@@ -34,12 +40,38 @@ class NameForm(BaseModel):
     name: str
 
 
-def build_server(host: str, port: int) -> FastMCP:
+class FileTokenVerifier:
+    """Accepts exactly the token in a file, read at every request."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        with open(self.path, encoding="utf-8") as f:
+            expected = f.read().strip()
+        if expected and token == expected:
+            return AccessToken(token=token, client_id="interop", scopes=[])
+        return None
+
+
+def build_server(host: str, port: int, token_file: str | None = None) -> FastMCP:
+    auth = {}
+    if token_file:
+        auth = {
+            "token_verifier": FileTokenVerifier(token_file),
+            "auth": AuthSettings(
+                # Nothing is ever fetched from the issuer: the verifier checks tokens itself.
+                issuer_url="http://127.0.0.1:9/",
+                resource_server_url=f"http://{host}:{port}/mcp",
+                validate_token_resource=False,
+            ),
+        }
     server = FastMCP(
         name="mcp-bridge-interop-fastmcp",
         host=host,
         port=port,
         log_level="WARNING",
+        **auth,
     )
 
     @server.tool(description="Echoes back the input string")
@@ -107,9 +139,10 @@ def main() -> int:
     parser.add_argument("--transport", choices=["sse", "streamable-http"], required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--token-file")
     args = parser.parse_args()
 
-    server = build_server(args.host, args.port)
+    server = build_server(args.host, args.port, args.token_file)
     try:
         asyncio.run(serve(server, args.transport, args.host, args.port))
     except KeyboardInterrupt:

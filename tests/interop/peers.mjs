@@ -169,13 +169,14 @@ export async function startEverything(mode) {
 }
 
 /** The Python SDK's FastMCP, transport 'streamable-http' (/mcp) or 'sse' (/sse). */
-export async function startFastMcp(transport) {
+export async function startFastMcp(transport, { tokenFile } = {}) {
   requirePeers({ python: true });
   const port = await freePort();
+  const extra = tokenFile ? ['--token-file', tokenFile] : [];
   const peer = await startProcess({
     name: `python FastMCP (${transport})`,
     command: VENV_PYTHON,
-    args: [path.join(HERE, 'fastmcp_server.py'), '--transport', transport, '--port', String(port)],
+    args: [path.join(HERE, 'fastmcp_server.py'), '--transport', transport, '--port', String(port), ...extra],
     env: { PYTHONUNBUFFERED: '1' },
     cwd: HERE,
     port,
