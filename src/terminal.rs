@@ -168,7 +168,7 @@ impl Drop for Waiting {
 }
 
 /// "4 min 05 s", "45 s": a countdown for people.
-fn clock_duration(secs: u64) -> String {
+pub(crate) fn clock_duration(secs: u64) -> String {
     match secs {
         0..=59 => format!("{secs} s"),
         60..=3599 => format!("{} min {:02} s", secs / 60, secs % 60),

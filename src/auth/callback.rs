@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, instrument, warn};
 use url::Url;
@@ -102,6 +102,8 @@ pub(crate) struct CallbackParams {
 pub(crate) struct CallbackServer {
     listener: TcpListener,
     redirect_uri: Url,
+    /// Redirect URLs the user pastes (a login with no local browser), judged like requests.
+    pasted: Option<mpsc::Receiver<String>>,
 }
 
 /// [`bind_at`] the usual path, [`CALLBACK_PATH`].
@@ -159,6 +161,7 @@ pub(crate) async fn bind_at(
     Ok(CallbackServer {
         listener,
         redirect_uri,
+        pasted: None,
     })
 }
 
@@ -166,6 +169,12 @@ impl CallbackServer {
     /// `http://127.0.0.1:<port>/oauth/callback` (or `localhost`, see [`bind`]).
     pub(crate) fn redirect_uri(&self) -> Url {
         self.redirect_uri.clone()
+    }
+
+    /// Also accepts the redirect URL as pasted lines (see [`super::paste`]): whichever of a
+    /// request and a pasted URL settles the login first wins.
+    pub(crate) fn accept_pasted(&mut self, lines: mpsc::Receiver<String>) {
+        self.pasted = Some(lines);
     }
 
     /// The port actually bound (useful after binding port 0).
@@ -201,23 +210,58 @@ impl CallbackServer {
         let mut server = std::pin::pin!(server.into_future());
 
         let mut server_ended = false;
-        let outcome = tokio::select! {
-            biased;
-            () = cancel.cancelled() => Err(CallbackError::Cancelled),
-            received = &mut result_rx => received.unwrap_or_else(|_| {
-                Err(CallbackError::Server(io::Error::other("the callback handler went away")))
-            }),
-            // A login that saw only wrong-state callbacks says so rather than just timing out.
-            () = tokio::time::sleep(timeout) => Err(match shared.mismatches.load(Ordering::Relaxed) {
-                0 => CallbackError::Timeout(timeout),
-                _ => CallbackError::StateMismatch,
-            }),
-            ended = &mut server => {
-                server_ended = true;
-                Err(CallbackError::Server(
-                    ended.err().unwrap_or_else(|| io::Error::other("the server ended early")),
-                ))
-            }
+        let deadline = tokio::time::sleep(timeout);
+        let mut deadline = std::pin::pin!(deadline);
+        let mut pasted = self.pasted;
+        let outcome = loop {
+            let next_paste = async {
+                match pasted.as_mut() {
+                    Some(lines) => lines.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            break tokio::select! {
+                biased;
+                () = cancel.cancelled() => Err(CallbackError::Cancelled),
+                received = &mut result_rx => received.unwrap_or_else(|_| {
+                    Err(CallbackError::Server(io::Error::other("the callback handler went away")))
+                }),
+                line = next_paste => {
+                    let Some(mut line) = line else {
+                        // The terminal closed: only the callback can settle the login now.
+                        pasted = None;
+                        continue;
+                    };
+                    let judged = super::paste::judge(&line, &self.redirect_uri, expected_state);
+                    line.zeroize();
+                    match judged {
+                        Some(Err(CallbackError::StateMismatch)) => {
+                            shared.mismatches.fetch_add(1, Ordering::Relaxed);
+                            super::paste::say(
+                                "that address is from another login (its state does not match); still waiting",
+                            );
+                            continue;
+                        }
+                        None => continue,
+                        Some(outcome) => {
+                            // The browser request, if it comes later, finds the login settled.
+                            shared.result_tx.lock().expect("result lock is never poisoned").take();
+                            outcome
+                        }
+                    }
+                }
+                // A login that saw only wrong-state callbacks says so rather than just timing out.
+                () = &mut deadline => Err(match shared.mismatches.load(Ordering::Relaxed) {
+                    0 => CallbackError::Timeout(timeout),
+                    _ => CallbackError::StateMismatch,
+                }),
+                ended = &mut server => {
+                    server_ended = true;
+                    Err(CallbackError::Server(
+                        ended.err().unwrap_or_else(|| io::Error::other("the server ended early")),
+                    ))
+                }
+            };
         };
 
         // The listener closes at once; the connection that settled the login gets a moment to

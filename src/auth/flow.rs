@@ -22,6 +22,8 @@ pub(crate) struct Login<'a> {
     pub(crate) send_resource: bool,
     /// Parameters the user added to the authorization request (`--authorize-param`).
     pub(crate) extra_params: &'a [(String, String)],
+    /// Also take the redirect address pasted on the terminal (see [`super::paste`]).
+    pub(crate) paste: bool,
     pub(crate) launcher: &'a Launcher,
     /// How long to wait for the user.
     pub(crate) timeout: Duration,
@@ -32,7 +34,7 @@ pub(crate) struct Login<'a> {
 /// Runs the browser login on an already bound callback server.
 pub(crate) async fn browser_login(
     http: &crate::net::Client,
-    callback: CallbackServer,
+    mut callback: CallbackServer,
     login: Login<'_>,
 ) -> Result<Issued, AuthError> {
     let metadata = &login.discovery.metadata;
@@ -61,7 +63,20 @@ pub(crate) async fn browser_login(
     }
     // The issuer we expect is recorded with the verifier and state, before redirecting.
     let issuer = metadata.issuer.clone();
-    let shown = crate::terminal::waiting(&format!("the browser login at {issuer}"), login.timeout);
+    let shown = if login.paste {
+        callback.accept_pasted(super::paste::terminal_lines());
+        super::paste::say(&format!(
+            "Open that address in a browser on any machine and log in. If the browser then shows a page that cannot be reached (it is this machine's {}), paste its address here and press Enter. Waiting up to {} (Ctrl-C to cancel).",
+            redirect_uri.host_str().unwrap_or("127.0.0.1"),
+            crate::terminal::clock_duration(login.timeout.as_secs()),
+        ));
+        None
+    } else {
+        Some(crate::terminal::waiting(
+            &format!("the browser login at {issuer}"),
+            login.timeout,
+        ))
+    };
     let waited = callback
         .wait(state.secret(), login.timeout, login.cancel)
         .await;

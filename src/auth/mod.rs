@@ -14,6 +14,7 @@ mod credentials;
 pub(crate) mod discovery;
 mod flow;
 mod oauth;
+mod paste;
 mod peer;
 pub(crate) mod registration;
 mod revoke;

@@ -61,6 +61,9 @@ pub(crate) struct AuthOptions {
     pub(crate) launcher: Launcher,
     /// Log in afresh at the first challenge, ignoring stored tokens (the `login` command).
     pub(crate) fresh_login: bool,
+    /// Also take the redirect address pasted on the terminal (`login --no-browser` with a
+    /// terminal on stdin).
+    pub(crate) paste: bool,
     /// Whether a browser login may run; without it a challenge that needs one fails with
     /// [`AuthError::LoginNeeded`] (`check` without `--login`).
     pub(crate) interactive: bool,

@@ -93,6 +93,11 @@ pub(crate) fn connection(
         let mut options = auth_options(&server.oauth, callback_port)?;
         options.fresh_login = login == LoginPolicy::Fresh;
         options.interactive = login != LoginPolicy::Never;
+        // `login --no-browser` on a terminal also takes the redirect address pasted there;
+        // the bridge's stdin is the protocol's, never read for this.
+        options.paste = login == LoginPolicy::Fresh
+            && server.oauth.no_browser
+            && std::io::IsTerminal::is_terminal(&std::io::stdin());
         let config_dir = store::config_dir().context("cannot find a directory for credentials")?;
         Some(OAuth::new(
             url.clone(),
@@ -216,6 +221,7 @@ fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<
         timeout: Duration::from_secs(args.auth_timeout.max(1)),
         launcher: browser::launcher_from_env(args.no_browser),
         fresh_login: false,
+        paste: false,
         interactive: true,
     })
 }

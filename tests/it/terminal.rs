@@ -14,14 +14,9 @@ fn quoted(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
-/// Runs the bridge with `args` on a pseudo-terminal in `env`'s environment plus `extra`,
-/// with `stdin` written to it; returns the exit code and everything shown on the terminal.
-async fn on_terminal(
-    env: &AuthEnv,
-    args: &[&str],
-    extra: &[(&str, &str)],
-    stdin: &str,
-) -> (i32, String) {
+/// `script` running the bridge with `args` on a pseudo-terminal, in `env`'s environment
+/// plus `extra`, with every stream piped.
+fn script_command(env: &AuthEnv, args: &[&str], extra: &[(&str, &str)]) -> tokio::process::Command {
     let line = std::iter::once(bin().display().to_string())
         .chain(args.iter().map(|a| a.to_string()))
         .map(|w| quoted(&w))
@@ -44,6 +39,18 @@ async fn on_terminal(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    cmd
+}
+
+/// Runs the bridge with `args` on a pseudo-terminal in `env`'s environment plus `extra`,
+/// with `stdin` written to it; returns the exit code and everything shown on the terminal.
+async fn on_terminal(
+    env: &AuthEnv,
+    args: &[&str],
+    extra: &[(&str, &str)],
+    stdin: &str,
+) -> (i32, String) {
+    let mut cmd = script_command(env, args, extra);
     let mut child = cmd.spawn().expect("util-linux `script` runs");
     {
         use tokio::io::AsyncWriteExt;
@@ -187,4 +194,71 @@ async fn a_down_server_is_reported_once() {
     );
     assert!(!shown.contains("warning"), "{shown}");
     assert!(env.launches().is_empty());
+}
+
+/// `login --no-browser` over SSH: the authorization URL is printed, the user opens it on
+/// another machine, whose browser fails to reach this machine's loopback address, and pastes
+/// the address it shows. An address from another login (wrong `state`) is refused and the
+/// login goes on; the right one is redeemed and the login succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_browser_login_takes_the_pasted_address() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+    let env = AuthEnv::new(Browse::Idle);
+    let url = mcp.url();
+    let mut child = script_command(&env, &["login", &url, "--no-browser"], &[("NO_COLOR", "1")])
+        .spawn()
+        .expect("util-linux `script` runs");
+    let mut input = child.stdin.take().expect("piped stdin");
+    let mut output = child.stdout.take().expect("piped stdout");
+    let mut shown = String::new();
+    let read_until =
+        async |shown: &mut String, output: &mut tokio::process::ChildStdout, want: &str| {
+            let mut buf = [0u8; 4096];
+            while !shown.contains(want) {
+                let n = tokio::time::timeout(WAIT, output.read(&mut buf))
+                    .await
+                    .unwrap_or_else(|_| panic!("no {want:?} on the terminal: {shown}"))
+                    .expect("read the terminal");
+                assert!(n > 0, "the terminal closed before {want:?}: {shown}");
+                shown.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        };
+    read_until(&mut shown, &mut output, "press Enter").await;
+    let authorize = shown
+        .split_whitespace()
+        .find(|w| w.contains("/authorize?"))
+        .unwrap_or_else(|| panic!("no authorization URL: {shown}"))
+        .to_owned();
+    // The other machine's browser: the authorization server redirects it to the loopback
+    // address, which it cannot reach; the user copies that address.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let resp = client.get(&authorize).send().await.unwrap();
+    assert_eq!(resp.status(), 302, "{authorize}");
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("code="), "{location}");
+
+    let forged = location.replace("state=", "state=forged");
+    input
+        .write_all(format!("{forged}\n").as_bytes())
+        .await
+        .unwrap();
+    read_until(&mut shown, &mut output, "from another login").await;
+    input
+        .write_all(format!("{location}\n").as_bytes())
+        .await
+        .unwrap();
+    read_until(&mut shown, &mut output, "logged in to").await;
+    drop(input);
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("login ends")
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{shown}");
+    assert_eq!(oauth.grants("authorization_code").len(), 1, "{shown}");
+    assert!(env.launches().is_empty(), "no browser was started");
 }

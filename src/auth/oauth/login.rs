@@ -44,6 +44,7 @@ impl OAuth {
                 scopes: &scopes,
                 send_resource: self.options.send_resource,
                 extra_params: &self.options.authorize_params,
+                paste: self.options.paste,
                 launcher: &self.options.launcher,
                 timeout: self.options.timeout,
                 cancel: &self.cancel,
