@@ -302,6 +302,10 @@ pub(crate) struct OAuthArgs {
     #[arg(long, value_name = "SECRET", env = env::MCP_BRIDGE_CLIENT_SECRET, hide_env_values = true, requires = "client_id")]
     pub(crate) client_secret: Option<String>,
 
+    /// Authorize as a service with no user: the client credentials grant with --client-id and --client-secret (no browser, no registration).
+    #[arg(long, requires = "client_id", env = env::MCP_BRIDGE_CLIENT_CREDENTIALS)]
+    pub(crate) client_credentials: bool,
+
     /// Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote).
     #[arg(
         long,

@@ -29,6 +29,8 @@ pub(crate) const RUST_LOG: &str = "RUST_LOG";
 pub(crate) const MCP_BRIDGE_CLIENT_ID: &str = "MCP_BRIDGE_CLIENT_ID";
 /// Secret of the pre-registered OAuth client (same as `--client-secret`); keeps it out of `ps`.
 pub(crate) const MCP_BRIDGE_CLIENT_SECRET: &str = "MCP_BRIDGE_CLIENT_SECRET";
+/// `true` to authorize with the client credentials grant (same as `--client-credentials`).
+pub(crate) const MCP_BRIDGE_CLIENT_CREDENTIALS: &str = "MCP_BRIDGE_CLIENT_CREDENTIALS";
 /// Port of the loopback callback for browser logins (same as `--callback-port`).
 pub(crate) const MCP_BRIDGE_CALLBACK_PORT: &str = "MCP_BRIDGE_CALLBACK_PORT";
 /// Path of the loopback callback for browser logins (same as `--callback-path`).

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 mod login;
+mod service;
 
 /// Refresh this long before the access token expires.
 const REFRESH_AHEAD: u64 = 60;
@@ -61,6 +62,9 @@ pub(crate) struct AuthOptions {
     pub(crate) launcher: Launcher,
     /// Log in afresh at the first challenge, ignoring stored tokens (the `login` command).
     pub(crate) fresh_login: bool,
+    /// Authorize as a service with the client credentials grant (`--client-credentials`):
+    /// no browser, no registration.
+    pub(crate) client_credentials: bool,
     /// Also take the redirect address pasted on the terminal (`login --no-browser` with a
     /// terminal on stdin).
     pub(crate) paste: bool,
@@ -192,7 +196,7 @@ impl OAuth {
             .expect("token lock is never poisoned")
             .as_ref()
             .is_some_and(|t| {
-                t.refresh_token.is_some()
+                (t.refresh_token.is_some() || self.options.client_credentials)
                     && t.expires_at.is_some_and(|at| at <= now() + REFRESH_AHEAD)
             });
         if stale {
@@ -325,6 +329,10 @@ impl OAuth {
                 }
                 Err(e) => tracing::info!("refresh failed ({e}); logging in again"),
             }
+        }
+        if self.options.client_credentials {
+            // No user: a new token costs one request, ahead of expiry as after a 401.
+            return self.client_credentials_locked(flow, challenge, None).await;
         }
         if !interactive {
             return Err(AuthError::NoRefreshToken);

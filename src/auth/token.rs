@@ -76,6 +76,30 @@ pub(crate) async fn refresh(
     issued(&response)
 }
 
+/// The client credentials grant (RFC 6749 section 4.4, the MCP extension
+/// `io.modelcontextprotocol/oauth-client-credentials`): the client authenticates as the
+/// registration says and asks for `scopes` for `resource`.
+pub(crate) async fn client_credentials(
+    http: &net::Client,
+    metadata: &AsMetadata,
+    registration: &Registration,
+    scopes: &[String],
+    resource: Option<&str>,
+) -> Result<Issued, AuthError> {
+    let client = oauth_client(metadata, registration);
+    let mut request = client
+        .exchange_client_credentials()
+        .add_scopes(scopes.iter().map(|s| Scope::new(s.clone())));
+    if let Some(resource) = resource {
+        request = request.add_extra_param("resource", resource);
+    }
+    let response = request
+        .request_async(&Sender(http))
+        .await
+        .map_err(classify)?;
+    issued(&response)
+}
+
 type Client = BasicClient<
     oauth2::EndpointNotSet,
     oauth2::EndpointNotSet,

@@ -192,6 +192,11 @@ fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<
         }
         client.metadata_url = Some(url);
     }
+    if args.client_credentials && client.client_secret.is_none() {
+        return Err(usage(anyhow::anyhow!(
+            "--client-credentials needs the client's secret: --client-secret or MCP_BRIDGE_CLIENT_SECRET"
+        )));
+    }
     let scopes: Vec<String> = args
         .scope
         .iter()
@@ -221,6 +226,7 @@ fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<
         timeout: Duration::from_secs(args.auth_timeout.max(1)),
         launcher: browser::launcher_from_env(args.no_browser),
         fresh_login: false,
+        client_credentials: args.client_credentials,
         paste: false,
         interactive: true,
     })

@@ -96,6 +96,12 @@ const SCENARIOS = {
   'auth/token-endpoint-auth-none': {},
   // No registration endpoint; context: { client_id, client_secret, issuer }.
   'auth/pre-registration': PRE_REGISTERED,
+  // Extension io.modelcontextprotocol/oauth-client-credentials: no user, no browser; the
+  // context gives the pre-registered client; the AS takes client_secret_basic only.
+  'auth/client-credentials-basic': {
+    bridgeArgs: (ctx) => ['--client-credentials', '--client-id', ctx.client_id],
+    bridgeEnv: (ctx) => ({ MCP_BRIDGE_CLIENT_SECRET: ctx.client_secret }),
+  },
   // 2025-03-26: no PRM. AS metadata at the server root (routes under /oauth), or no
   // metadata at all (default /authorize, /token, /register at the origin).
   'auth/2025-03-26-oauth-metadata-backcompat': {},

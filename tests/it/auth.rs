@@ -96,3 +96,4 @@ mod discovery;
 mod flow;
 mod processes;
 mod renewal;
+mod service;

@@ -15,6 +15,11 @@ impl OAuth {
         challenge: Option<&Challenge>,
         step_up_scopes: Option<Vec<String>>,
     ) -> Result<(), AuthError> {
+        if self.options.client_credentials {
+            return self
+                .client_credentials_locked(flow, challenge, step_up_scopes)
+                .await;
+        }
         let mut discovery = discovery::discover(&self.http, &self.server, challenge).await?;
         if let Some(resource) = &self.options.resource {
             discovery.resource = resource.clone();
@@ -81,7 +86,7 @@ impl OAuth {
     /// The scopes to request: a step-up's union (which already holds `--scope`'s), else
     /// `--scope`, else the challenge's, else the PRM's `scopes_supported`, else none; plus
     /// `offline_access` when the authorization server offers it (for a refresh token).
-    fn choose_scopes(
+    pub(super) fn choose_scopes(
         &self,
         discovery: &Discovery,
         challenge: Option<&Challenge>,

@@ -293,6 +293,16 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
                 _ => bad(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token"),
             }
         }
+        // A service's client (RFC 6749 section 4.4): authenticated above, nothing else.
+        Some("client_credentials") if script.refuses_resource && resource.is_some() => bad(
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+            "resource refused",
+        ),
+        Some("client_credentials") if resource.is_none() && !script.refuses_resource => {
+            bad(StatusCode::BAD_REQUEST, "invalid_target", "no resource")
+        }
+        Some("client_credentials") => Ok(seen.param("scope").map(str::to_owned)),
         _ => bad(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -329,7 +339,9 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
         body["scope"] = json!(s);
     }
     let refreshing = seen.param("grant_type") == Some("refresh_token");
-    if script.issue_refresh && (!refreshing || script.rotate_refresh) {
+    // RFC 6749 section 4.4.3: no refresh token for client credentials.
+    let service = seen.param("grant_type") == Some("client_credentials");
+    if script.issue_refresh && !service && (!refreshing || script.rotate_refresh) {
         let rt = format!("rt-{n}");
         db.refresh.insert(
             rt.clone(),

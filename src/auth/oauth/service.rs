@@ -1,0 +1,93 @@
+//! The OAuth client for a service with no user (`--client-credentials`, the MCP extension
+//! `io.modelcontextprotocol/oauth-client-credentials`): discovery as usual, then the client
+//! credentials grant with the pre-registered client's secret; no registration, no browser.
+//! A new token is fetched when the old one is about to expire, on a 401, and (with the
+//! union of the scopes) on a 403 `insufficient_scope`.
+
+use super::{FlowState, OAuth};
+use crate::auth::challenge::Challenge;
+use crate::auth::discovery::{self, AsMetadata};
+use crate::auth::{AuthError, token};
+use crate::clock;
+use crate::store::Registration;
+
+impl OAuth {
+    /// Fetches a token with the client credentials grant; the caller holds both locks.
+    pub(super) async fn client_credentials_locked(
+        &self,
+        flow: &mut FlowState,
+        challenge: Option<&Challenge>,
+        step_up_scopes: Option<Vec<String>>,
+    ) -> Result<(), AuthError> {
+        let mut discovery = discovery::discover(&self.http, &self.server, challenge).await?;
+        if let Some(resource) = &self.options.resource {
+            discovery.resource = resource.clone();
+        }
+        let metadata = &discovery.metadata;
+        if let Some(grants) = &metadata.grant_types_supported
+            && !grants.iter().any(|g| g == "client_credentials")
+        {
+            return Err(AuthError::Refused(format!(
+                "the authorization server {} does not offer the client credentials grant (its grant_types_supported: {})",
+                metadata.issuer,
+                crate::net::excerpt(&grants.join(", "), 200)
+            )));
+        }
+        let registration = self.service_client(metadata)?;
+        // No user, so no refresh token to ask for: offline_access means nothing here.
+        let mut scopes = self.choose_scopes(&discovery, challenge, step_up_scopes);
+        scopes.retain(|s| s != "offline_access");
+        let resource = self
+            .options
+            .send_resource
+            .then_some(discovery.resource.as_str());
+        tracing::debug!(issuer = %metadata.issuer, "requesting a token with the client credentials grant");
+        let issued =
+            token::client_credentials(&self.http, metadata, &registration, &scopes, resource)
+                .await?;
+        let tokens = self.tokens_from(issued, &registration, &discovery.resource, &scopes, None);
+        self.store.put_tokens(&tokens).await?;
+        tracing::info!(issuer = %tokens.issuer, "authorized as a service (client credentials)");
+        flow.requested = scopes;
+        flow.discovery = Some(discovery);
+        self.adopt(tokens);
+        Ok(())
+    }
+
+    /// The pre-registered client, authenticating with its secret the way the authorization
+    /// server supports (`client_secret_basic` unless it lists only `client_secret_post`).
+    fn service_client(&self, metadata: &AsMetadata) -> Result<Registration, AuthError> {
+        let client = &self.options.client;
+        let (Some(client_id), Some(secret)) = (&client.client_id, &client.client_secret) else {
+            return Err(AuthError::Refused(
+                "--client-credentials needs --client-id and --client-secret (or MCP_BRIDGE_CLIENT_SECRET)".into(),
+            ));
+        };
+        let methods = metadata.token_endpoint_auth_methods_supported.as_deref();
+        let method = match methods {
+            // RFC 8414: absent means client_secret_basic.
+            None => "client_secret_basic",
+            Some(m) if m.iter().any(|m| m == "client_secret_basic") => "client_secret_basic",
+            Some(m) if m.iter().any(|m| m == "client_secret_post") => "client_secret_post",
+            Some(m) => {
+                return Err(AuthError::Refused(format!(
+                    "the authorization server {} accepts no client secret at its token endpoint (it supports {})",
+                    metadata.issuer,
+                    crate::net::excerpt(&m.join(", "), 200)
+                )));
+            }
+        };
+        Ok(Registration {
+            issuer: metadata.issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret: Some(secret.clone()),
+            redirect_uri: String::new(),
+            token_endpoint_auth_method: client
+                .auth_method
+                .clone()
+                .unwrap_or_else(|| method.to_owned()),
+            registration_access_token: None,
+            created_at: clock::now(),
+        })
+    }
+}
