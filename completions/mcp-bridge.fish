@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcp_bridge_global_optspecs
-    string join \n transport= protocol= H/header= header-file= bearer= bearer-command= bearer-command-ttl= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= client-credentials static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= no-resource authorize-param= callback-port= callback-path= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+    string join \n transport= protocol= H/header= header-file= bearer= bearer-command= bearer-command-ttl= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= client-credentials client-key= client-key-alg= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= no-resource authorize-param= callback-port= callback-path= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
 end
 
 function __fish_mcp_bridge_needs_command
@@ -40,6 +40,8 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l ca-cert -d 'Trust
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-secret -d 'The secret of the pre-registered client (prefer the environment variable)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-key -d 'The client\'s private key (PEM) for --client-credentials: the client authenticates with a signed JWT (private_key_jwt) instead of a secret' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-key-alg -d 'The JWS algorithm for --client-key where the key allows several (RSA: RS256, RS384, RS512, PS256, PS384, PS512)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l static-oauth-client-info -d 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l static-oauth-client-metadata -d 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
@@ -104,6 +106,8 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l ca-cert 
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-secret -d 'The secret of the pre-registered client (prefer the environment variable)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-key -d 'The client\'s private key (PEM) for --client-credentials: the client authenticates with a signed JWT (private_key_jwt) instead of a secret' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-key-alg -d 'The JWS algorithm for --client-key where the key allows several (RSA: RS256, RS384, RS512, PS256, PS384, PS512)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l static-oauth-client-info -d 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l static-oauth-client-metadata -d 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
@@ -183,6 +187,8 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l ca-cert 
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-secret -d 'The secret of the pre-registered client (prefer the environment variable)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-key -d 'The client\'s private key (PEM) for --client-credentials: the client authenticates with a signed JWT (private_key_jwt) instead of a secret' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-key-alg -d 'The JWS algorithm for --client-key where the key allows several (RSA: RS256, RS384, RS512, PS256, PS384, PS512)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l static-oauth-client-info -d 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l static-oauth-client-metadata -d 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f
@@ -246,6 +252,8 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l connect-timeout -d 'Seconds a TCP and TLS connection to the server (or authorization server) may take' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l client-id -d 'Use this pre-registered OAuth client id instead of registering' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l client-secret -d 'The secret of the pre-registered client (prefer the environment variable)' -r
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l client-key -d 'The client\'s private key (PEM) for --client-credentials: the client authenticates with a signed JWT (private_key_jwt) instead of a secret' -r -F
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l client-key-alg -d 'The JWS algorithm for --client-key where the key allows several (RSA: RS256, RS384, RS512, PS256, PS384, PS512)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l static-oauth-client-info -d 'Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l static-oauth-client-metadata -d 'Extra client metadata for registration, as JSON or @FILE (mcp-remote)' -r
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l client-metadata-url -d 'An https URL serving this client\'s Client ID Metadata Document, used as the client id where the authorization server supports such documents' -r -f

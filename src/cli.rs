@@ -306,6 +306,14 @@ pub(crate) struct OAuthArgs {
     #[arg(long, requires = "client_id", env = env::MCP_BRIDGE_CLIENT_CREDENTIALS)]
     pub(crate) client_credentials: bool,
 
+    /// The client's private key (PEM) for --client-credentials: the client authenticates with a signed JWT (private_key_jwt) instead of a secret.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_CLIENT_KEY, requires = "client_credentials", conflicts_with = "client_secret")]
+    pub(crate) client_key: Option<PathBuf>,
+
+    /// The JWS algorithm for --client-key where the key allows several (RSA: RS256, RS384, RS512, PS256, PS384, PS512).
+    #[arg(long, value_name = "ALG", env = env::MCP_BRIDGE_CLIENT_KEY_ALG, requires = "client_key")]
+    pub(crate) client_key_alg: Option<String>,
+
     /// Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote).
     #[arg(
         long,

@@ -31,6 +31,10 @@ pub(crate) const MCP_BRIDGE_CLIENT_ID: &str = "MCP_BRIDGE_CLIENT_ID";
 pub(crate) const MCP_BRIDGE_CLIENT_SECRET: &str = "MCP_BRIDGE_CLIENT_SECRET";
 /// `true` to authorize with the client credentials grant (same as `--client-credentials`).
 pub(crate) const MCP_BRIDGE_CLIENT_CREDENTIALS: &str = "MCP_BRIDGE_CLIENT_CREDENTIALS";
+/// The client's private key for `private_key_jwt` (same as `--client-key`).
+pub(crate) const MCP_BRIDGE_CLIENT_KEY: &str = "MCP_BRIDGE_CLIENT_KEY";
+/// The JWS algorithm for the client's key (same as `--client-key-alg`).
+pub(crate) const MCP_BRIDGE_CLIENT_KEY_ALG: &str = "MCP_BRIDGE_CLIENT_KEY_ALG";
 /// Port of the loopback callback for browser logins (same as `--callback-port`).
 pub(crate) const MCP_BRIDGE_CALLBACK_PORT: &str = "MCP_BRIDGE_CALLBACK_PORT";
 /// Path of the loopback callback for browser logins (same as `--callback-path`).

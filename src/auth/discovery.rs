@@ -38,6 +38,8 @@ pub(crate) struct AsMetadata {
     pub(crate) scopes_supported: Option<Vec<String>>,
     pub(crate) code_challenge_methods_supported: Option<Vec<String>>,
     pub(crate) token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The JWS algorithms the token endpoint takes for `private_key_jwt` assertions.
+    pub(crate) token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
     pub(crate) client_id_metadata_document_supported: bool,
     pub(crate) iss_parameter_supported: bool,
     pub(crate) grant_types_supported: Option<Vec<String>>,
@@ -57,6 +59,7 @@ pub(crate) struct RawAsMetadata {
     scopes_supported: Option<Vec<String>>,
     code_challenge_methods_supported: Option<Vec<String>>,
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
     #[serde(default)]
     client_id_metadata_document_supported: bool,
     #[serde(default)]
@@ -261,6 +264,8 @@ pub(crate) fn validate_metadata(raw: RawAsMetadata, issuer: &str) -> Result<AsMe
         scopes_supported: raw.scopes_supported,
         code_challenge_methods_supported: raw.code_challenge_methods_supported,
         token_endpoint_auth_methods_supported: raw.token_endpoint_auth_methods_supported,
+        token_endpoint_auth_signing_alg_values_supported: raw
+            .token_endpoint_auth_signing_alg_values_supported,
         client_id_metadata_document_supported: raw.client_id_metadata_document_supported,
         iss_parameter_supported: raw.authorization_response_iss_parameter_supported,
         grant_types_supported: raw.grant_types_supported,
@@ -311,6 +316,7 @@ async fn legacy_discovery(client: &net::Client, server: &Url) -> Result<Discover
         // The 2025-03-26 defaults require PKCE S256.
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         token_endpoint_auth_methods_supported: None,
+        token_endpoint_auth_signing_alg_values_supported: None,
         client_id_metadata_document_supported: false,
         iss_parameter_supported: false,
         grant_types_supported: None,
@@ -506,6 +512,7 @@ mod tests {
             scopes_supported: None,
             code_challenge_methods_supported: Some(vec!["S256".into()]),
             token_endpoint_auth_methods_supported: None,
+            token_endpoint_auth_signing_alg_values_supported: None,
             client_id_metadata_document_supported: false,
             authorization_response_iss_parameter_supported: false,
             grant_types_supported: None,

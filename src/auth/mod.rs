@@ -6,6 +6,7 @@
 //! at a time across processes too) before handing the answer back. This module knows
 //! nothing of stdio, the relay or the protocol eras; what it keeps lives in `crate::store`.
 
+pub(crate) mod assertion;
 pub(crate) mod bearer_command;
 pub(crate) mod browser;
 pub(crate) mod callback;

@@ -23,6 +23,9 @@ pub(crate) struct ClientIdentity {
     /// A pre-registered client id (`--client-id`, or mcp-remote's static client info).
     pub(crate) client_id: Option<String>,
     pub(crate) client_secret: Option<Secret>,
+    /// The private key the client authenticates with instead (`--client-key`,
+    /// `private_key_jwt`).
+    pub(crate) key: Option<std::sync::Arc<super::assertion::ClientKey>>,
     /// The token endpoint auth method of the pre-registered client, if known.
     pub(crate) auth_method: Option<String>,
     /// An https URL serving our Client ID Metadata Document (`--client-metadata-url`).
@@ -276,6 +279,7 @@ mod tests {
             code_challenge_methods_supported: None,
             token_endpoint_auth_methods_supported: methods
                 .map(|m| m.iter().map(|s| s.to_string()).collect()),
+            token_endpoint_auth_signing_alg_values_supported: None,
             client_id_metadata_document_supported: false,
             iss_parameter_supported: false,
             grant_types_supported: None,

@@ -78,18 +78,27 @@ pub(crate) async fn refresh(
 
 /// The client credentials grant (RFC 6749 section 4.4, the MCP extension
 /// `io.modelcontextprotocol/oauth-client-credentials`): the client authenticates as the
-/// registration says and asks for `scopes` for `resource`.
+/// registration says (or with a signed `assertion`, RFC 7523) and asks for `scopes` for
+/// `resource`.
 pub(crate) async fn client_credentials(
     http: &net::Client,
     metadata: &AsMetadata,
     registration: &Registration,
     scopes: &[String],
     resource: Option<&str>,
+    assertion: Option<&str>,
 ) -> Result<Issued, AuthError> {
     let client = oauth_client(metadata, registration);
     let mut request = client
         .exchange_client_credentials()
         .add_scopes(scopes.iter().map(|s| Scope::new(s.clone())));
+    if let Some(assertion) = assertion {
+        // private_key_jwt: the client id in the body (no secret is set), the signed
+        // assertion beside it.
+        request = request
+            .add_extra_param("client_assertion_type", super::assertion::ASSERTION_TYPE)
+            .add_extra_param("client_assertion", assertion);
+    }
     if let Some(resource) = resource {
         request = request.add_extra_param("resource", resource);
     }

@@ -2,6 +2,7 @@
 //! user's headers and token, the trusted roots, and the OAuth client when no static
 //! credentials were given. Shared by every command that talks to a server.
 
+use crate::auth::assertion::ClientKey;
 use crate::auth::bearer_command::BearerCommand;
 use crate::auth::registration::ClientIdentity;
 use crate::auth::{AuthOptions, Credentials, OAuth, authorize_param, browser, callback};
@@ -192,9 +193,14 @@ fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<
         }
         client.metadata_url = Some(url);
     }
-    if args.client_credentials && client.client_secret.is_none() {
+    if let Some(path) = &args.client_key {
+        let key = ClientKey::load(path, args.client_key_alg.as_deref())
+            .map_err(|e| usage(anyhow::anyhow!(e)))?;
+        client.key = Some(Arc::new(key));
+    }
+    if args.client_credentials && client.client_secret.is_none() && client.key.is_none() {
         return Err(usage(anyhow::anyhow!(
-            "--client-credentials needs the client's secret: --client-secret or MCP_BRIDGE_CLIENT_SECRET"
+            "--client-credentials needs the client's secret (--client-secret or MCP_BRIDGE_CLIENT_SECRET) or its key (--client-key)"
         )));
     }
     let scopes: Vec<String> = args

@@ -17,7 +17,7 @@
 // spaces), e.g. -vv. The bridge binary: MCP_BRIDGE_BIN (see host.mjs).
 // CONFORMANCE_BRIDGE_LOG: append the bridge's complete stderr (and this
 // driver's notes) to this file; conformance.sh sets it per scenario.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,8 @@ const ELICITATION_WITH_DEFAULTS = { elicitation: { form: { applyDefaults: true }
 
 /**
  * Per-scenario behaviour. Every field is optional:
- *   bridgeArgs(context)  extra flags for mcp-bridge (before the URL)
+ *   bridgeArgs(context, scratch)  extra flags for mcp-bridge (before the URL); scratch is
+ *                        the scenario's temporary dir, for files the flags name
  *   bridgeEnv(context)   extra environment for mcp-bridge (secrets go here, never argv)
  *   capabilities         client capabilities to advertise
  *   run(host, context)   replaces the default "list tools, call each tool"
@@ -98,6 +99,14 @@ const SCENARIOS = {
   'auth/pre-registration': PRE_REGISTERED,
   // Extension io.modelcontextprotocol/oauth-client-credentials: no user, no browser; the
   // context gives the pre-registered client; the AS takes client_secret_basic only.
+  // The same with private_key_jwt: the context's PEM key (ES256) goes in a file.
+  'auth/client-credentials-jwt': {
+    bridgeArgs: (ctx, scratch) => {
+      const key = path.join(scratch, 'client-key.pem');
+      writeFileSync(key, ctx.private_key_pem, { mode: 0o600 });
+      return ['--client-credentials', '--client-id', ctx.client_id, '--client-key', key];
+    },
+  },
   'auth/client-credentials-basic': {
     bridgeArgs: (ctx) => ['--client-credentials', '--client-id', ctx.client_id],
     bridgeEnv: (ctx) => ({ MCP_BRIDGE_CLIENT_SECRET: ctx.client_secret }),
@@ -242,12 +251,12 @@ async function main() {
 
   const scenario = SCENARIOS[name] ?? DEFAULT_SCENARIO;
   if (!(name in SCENARIOS)) log(`scenario "${name}" has no entry; using the default behaviour`);
-  const extra = (process.env.MCP_BRIDGE_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
-  const args = ['--store', 'memory', ...extra, ...(scenario.bridgeArgs?.(context) ?? []), url];
-  log(`scenario=${name} version=${version} bridge args: ${JSON.stringify(args)}`);
-
   // A fresh config dir (locks, index) and the fake browser, for every scenario.
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-conformance-'));
+  const extra = (process.env.MCP_BRIDGE_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
+  const args = ['--store', 'memory', ...extra, ...(scenario.bridgeArgs?.(context, scratch) ?? []), url];
+  log(`scenario=${name} version=${version} bridge args: ${JSON.stringify(args)}`);
+
   const browserLog = path.join(scratch, 'browser.log');
   const bridgeLog = process.env.CONFORMANCE_BRIDGE_LOG;
   const env = {

@@ -179,6 +179,26 @@ fn usage_errors_exit_2() {
             &["https://h/mcp", "--no-resource", "--resource", "https://h/"],
             "cannot be used with",
         ),
+        (
+            &[
+                "https://h/mcp",
+                "--client-credentials",
+                "--client-id",
+                "svc",
+                "--client-key",
+                "/nonexistent/key.pem",
+            ],
+            "cannot read --client-key /nonexistent/key.pem",
+        ),
+        (
+            &[
+                "https://h/mcp",
+                "--client-credentials",
+                "--client-id",
+                "svc",
+            ],
+            "--client-key",
+        ),
     ];
     for (args, expect) in cases {
         let (code, stdout, stderr) = run_once(args, &[], "");

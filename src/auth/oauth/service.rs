@@ -1,6 +1,7 @@
 //! The OAuth client for a service with no user (`--client-credentials`, the MCP extension
 //! `io.modelcontextprotocol/oauth-client-credentials`): discovery as usual, then the client
-//! credentials grant with the pre-registered client's secret; no registration, no browser.
+//! credentials grant with the pre-registered client's secret or private key (RFC 7523
+//! `private_key_jwt`, see [`crate::auth::assertion`]); no registration, no browser.
 //! A new token is fetched when the old one is about to expire, on a 401, and (with the
 //! union of the scopes) on a 403 `insufficient_scope`.
 
@@ -42,9 +43,22 @@ impl OAuth {
             .send_resource
             .then_some(discovery.resource.as_str());
         tracing::debug!(issuer = %metadata.issuer, "requesting a token with the client credentials grant");
-        let issued =
-            token::client_credentials(&self.http, metadata, &registration, &scopes, resource)
-                .await?;
+        let assertion = match &self.options.client.key {
+            Some(key) => Some(
+                key.assertion(&registration.client_id, &metadata.issuer)
+                    .map_err(AuthError::Token)?,
+            ),
+            None => None,
+        };
+        let issued = token::client_credentials(
+            &self.http,
+            metadata,
+            &registration,
+            &scopes,
+            resource,
+            assertion.as_deref(),
+        )
+        .await?;
         let tokens = self.tokens_from(issued, &registration, &discovery.resource, &scopes, None);
         self.store.put_tokens(&tokens).await?;
         tracing::info!(issuer = %tokens.issuer, "authorized as a service (client credentials)");
@@ -54,16 +68,50 @@ impl OAuth {
         Ok(())
     }
 
-    /// The pre-registered client, authenticating with its secret the way the authorization
-    /// server supports (`client_secret_basic` unless it lists only `client_secret_post`).
+    /// The pre-registered client, authenticating with its private key (`private_key_jwt`)
+    /// or with its secret the way the authorization server supports (`client_secret_basic`
+    /// unless it lists only `client_secret_post`).
     fn service_client(&self, metadata: &AsMetadata) -> Result<Registration, AuthError> {
         let client = &self.options.client;
-        let (Some(client_id), Some(secret)) = (&client.client_id, &client.client_secret) else {
+        let methods = metadata.token_endpoint_auth_methods_supported.as_deref();
+        let Some(client_id) = &client.client_id else {
             return Err(AuthError::Refused(
-                "--client-credentials needs --client-id and --client-secret (or MCP_BRIDGE_CLIENT_SECRET)".into(),
+                "--client-credentials needs --client-id".into(),
             ));
         };
-        let methods = metadata.token_endpoint_auth_methods_supported.as_deref();
+        if let Some(key) = &client.key {
+            if let Some(m) = methods.filter(|m| !m.iter().any(|m| m == "private_key_jwt")) {
+                return Err(AuthError::Refused(format!(
+                    "the authorization server {} does not take private_key_jwt at its token endpoint (it supports {})",
+                    metadata.issuer,
+                    crate::net::excerpt(&m.join(", "), 200)
+                )));
+            }
+            if let Some(algs) = &metadata.token_endpoint_auth_signing_alg_values_supported
+                && !algs.iter().any(|a| a == key.alg())
+            {
+                return Err(AuthError::Refused(format!(
+                    "the authorization server {} does not take {} assertions (it takes {}); choose one with --client-key-alg where the key allows it",
+                    metadata.issuer,
+                    key.alg(),
+                    crate::net::excerpt(&algs.join(", "), 200)
+                )));
+            }
+            return Ok(Registration {
+                issuer: metadata.issuer.clone(),
+                client_id: client_id.clone(),
+                client_secret: None,
+                redirect_uri: String::new(),
+                token_endpoint_auth_method: "private_key_jwt".into(),
+                registration_access_token: None,
+                created_at: clock::now(),
+            });
+        }
+        let Some(secret) = &client.client_secret else {
+            return Err(AuthError::Refused(
+                "--client-credentials needs --client-secret (or MCP_BRIDGE_CLIENT_SECRET) or --client-key".into(),
+            ));
+        };
         let method = match methods {
             // RFC 8414: absent means client_secret_basic.
             None => "client_secret_basic",
