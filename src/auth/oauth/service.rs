@@ -10,6 +10,7 @@ use crate::auth::challenge::Challenge;
 use crate::auth::discovery::{self, AsMetadata};
 use crate::auth::{AuthError, token};
 use crate::clock;
+use crate::secret::Secret;
 use crate::store::Registration;
 
 impl OAuth {
@@ -97,15 +98,12 @@ impl OAuth {
                     crate::net::excerpt(&algs.join(", "), 200)
                 )));
             }
-            return Ok(Registration {
-                issuer: metadata.issuer.clone(),
-                client_id: client_id.clone(),
-                client_secret: None,
-                redirect_uri: String::new(),
-                token_endpoint_auth_method: "private_key_jwt".into(),
-                registration_access_token: None,
-                created_at: clock::now(),
-            });
+            return Ok(service_registration(
+                metadata,
+                client_id,
+                None,
+                "private_key_jwt".into(),
+            ));
         }
         let Some(secret) = &client.client_secret else {
             return Err(AuthError::Refused(
@@ -125,17 +123,33 @@ impl OAuth {
                 )));
             }
         };
-        Ok(Registration {
-            issuer: metadata.issuer.clone(),
-            client_id: client_id.clone(),
-            client_secret: Some(secret.clone()),
-            redirect_uri: String::new(),
-            token_endpoint_auth_method: client
-                .auth_method
-                .clone()
-                .unwrap_or_else(|| method.to_owned()),
-            registration_access_token: None,
-            created_at: clock::now(),
-        })
+        let method = client
+            .auth_method
+            .clone()
+            .unwrap_or_else(|| method.to_owned());
+        Ok(service_registration(
+            metadata,
+            client_id,
+            Some(secret.clone()),
+            method,
+        ))
+    }
+}
+
+/// A service's client as the token requests need it (it has no redirect URI).
+fn service_registration(
+    metadata: &AsMetadata,
+    client_id: &str,
+    client_secret: Option<Secret>,
+    token_endpoint_auth_method: String,
+) -> Registration {
+    Registration {
+        issuer: metadata.issuer.clone(),
+        client_id: client_id.to_owned(),
+        client_secret,
+        redirect_uri: String::new(),
+        token_endpoint_auth_method,
+        registration_access_token: None,
+        created_at: clock::now(),
     }
 }
