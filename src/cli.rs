@@ -306,13 +306,37 @@ pub(crate) struct OAuthArgs {
     #[arg(long, requires = "client_id", env = env::MCP_BRIDGE_CLIENT_CREDENTIALS)]
     pub(crate) client_credentials: bool,
 
-    /// The client's private key (PEM) for --client-credentials: the client authenticates with a signed JWT (private_key_jwt) instead of a secret.
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_CLIENT_KEY, requires = "client_credentials", conflicts_with = "client_secret")]
+    /// The client's private key (PEM): the client authenticates with a signed JWT (private_key_jwt) instead of a secret, with --client-credentials or --jwt-bearer-file.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_CLIENT_KEY, requires = "client_id", conflicts_with = "client_secret")]
     pub(crate) client_key: Option<PathBuf>,
 
     /// The JWS algorithm for --client-key where the key allows several (RSA: RS256, RS384, RS512, PS256, PS384, PS512).
     #[arg(long, value_name = "ALG", env = env::MCP_BRIDGE_CLIENT_KEY_ALG, requires = "client_key")]
     pub(crate) client_key_alg: Option<String>,
+
+    /// Authorize as a workload with the JWT-bearer grant (RFC 7523): the platform's identity token in FILE, read again for every token request.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_JWT_BEARER_FILE, conflicts_with_all = ["client_credentials", "id_token_file"])]
+    pub(crate) jwt_bearer_file: Option<PathBuf>,
+
+    /// Enterprise SSO: exchange the OpenID Connect ID token in FILE at the identity provider for an ID-JAG and present it to the server's authorization server (needs --idp-client-id and --idp-issuer or --idp-token-endpoint).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_ID_TOKEN_FILE, conflicts_with = "client_credentials", requires = "idp_client_id")]
+    pub(crate) id_token_file: Option<PathBuf>,
+
+    /// The identity provider's issuer, for --id-token-file (its metadata names its token endpoint).
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, env = env::MCP_BRIDGE_IDP_ISSUER, requires = "id_token_file")]
+    pub(crate) idp_issuer: Option<String>,
+
+    /// The identity provider's token endpoint, for --id-token-file (instead of discovering it from --idp-issuer).
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, env = env::MCP_BRIDGE_IDP_TOKEN_ENDPOINT, requires = "id_token_file")]
+    pub(crate) idp_token_endpoint: Option<String>,
+
+    /// The bridge's client id at the identity provider, for --id-token-file.
+    #[arg(long, value_name = "ID", env = env::MCP_BRIDGE_IDP_CLIENT_ID)]
+    pub(crate) idp_client_id: Option<String>,
+
+    /// The secret of that client at the identity provider (prefer the environment variable).
+    #[arg(long, value_name = "SECRET", env = env::MCP_BRIDGE_IDP_CLIENT_SECRET, hide_env_values = true, requires = "idp_client_id")]
+    pub(crate) idp_client_secret: Option<String>,
 
     /// Pre-registered client as JSON ({"client_id": ..., "client_secret": ...}) or @FILE (mcp-remote).
     #[arg(

@@ -35,6 +35,18 @@ pub(crate) const MCP_BRIDGE_CLIENT_CREDENTIALS: &str = "MCP_BRIDGE_CLIENT_CREDEN
 pub(crate) const MCP_BRIDGE_CLIENT_KEY: &str = "MCP_BRIDGE_CLIENT_KEY";
 /// The JWS algorithm for the client's key (same as `--client-key-alg`).
 pub(crate) const MCP_BRIDGE_CLIENT_KEY_ALG: &str = "MCP_BRIDGE_CLIENT_KEY_ALG";
+/// A workload identity token file for the JWT-bearer grant (same as `--jwt-bearer-file`).
+pub(crate) const MCP_BRIDGE_JWT_BEARER_FILE: &str = "MCP_BRIDGE_JWT_BEARER_FILE";
+/// An OpenID Connect ID token file for enterprise SSO (same as `--id-token-file`).
+pub(crate) const MCP_BRIDGE_ID_TOKEN_FILE: &str = "MCP_BRIDGE_ID_TOKEN_FILE";
+/// The identity provider's issuer (same as `--idp-issuer`).
+pub(crate) const MCP_BRIDGE_IDP_ISSUER: &str = "MCP_BRIDGE_IDP_ISSUER";
+/// The identity provider's token endpoint (same as `--idp-token-endpoint`).
+pub(crate) const MCP_BRIDGE_IDP_TOKEN_ENDPOINT: &str = "MCP_BRIDGE_IDP_TOKEN_ENDPOINT";
+/// The bridge's client id at the identity provider (same as `--idp-client-id`).
+pub(crate) const MCP_BRIDGE_IDP_CLIENT_ID: &str = "MCP_BRIDGE_IDP_CLIENT_ID";
+/// The secret of that client (same as `--idp-client-secret`); keeps it out of `ps`.
+pub(crate) const MCP_BRIDGE_IDP_CLIENT_SECRET: &str = "MCP_BRIDGE_IDP_CLIENT_SECRET";
 /// Port of the loopback callback for browser logins (same as `--callback-port`).
 pub(crate) const MCP_BRIDGE_CALLBACK_PORT: &str = "MCP_BRIDGE_CALLBACK_PORT";
 /// Path of the loopback callback for browser logins (same as `--callback-path`).

@@ -14,6 +14,7 @@ pub(crate) mod challenge;
 mod credentials;
 pub(crate) mod discovery;
 mod flow;
+pub(crate) mod grant;
 mod oauth;
 mod paste;
 mod peer;
@@ -54,6 +55,9 @@ pub(crate) enum AuthError {
     /// The authorization server rejected the grant (an expired or revoked refresh token).
     #[error("the authorization server rejected the grant ({0})")]
     InvalidGrant(String),
+    /// The authorization server refused the scope asked for.
+    #[error("the authorization server refused the scope ({0})")]
+    InvalidScope(String),
     #[error("token request failed: {0}")]
     Token(String),
     /// The browser login did not complete (the authorization server refused, or the

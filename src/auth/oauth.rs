@@ -9,6 +9,7 @@
 use super::browser::Launcher;
 use super::challenge::Challenge;
 use super::discovery::{self, AsMetadata, Discovery};
+use super::grant::Grant;
 use super::registration::{self, ClientIdentity};
 use super::{AuthError, token};
 use crate::clock::{self, now};
@@ -62,9 +63,8 @@ pub(crate) struct AuthOptions {
     pub(crate) launcher: Launcher,
     /// Log in afresh at the first challenge, ignoring stored tokens (the `login` command).
     pub(crate) fresh_login: bool,
-    /// Authorize as a service with the client credentials grant (`--client-credentials`):
-    /// no browser, no registration.
-    pub(crate) client_credentials: bool,
+    /// How new tokens are obtained: a browser login, or a grant for a service.
+    pub(crate) grant: Grant,
     /// Also take the redirect address pasted on the terminal (`login --no-browser` with a
     /// terminal on stdin).
     pub(crate) paste: bool,
@@ -85,6 +85,9 @@ struct FlowState {
     /// How the last flow (refresh, login, step-up) that failed went wrong, for the requests
     /// that waited for it.
     last_failure: Option<Arc<AuthError>>,
+    /// The digest of the last assertion (or ID token) the authorization server refused, and
+    /// why: it is never presented again.
+    refused_assertion: Option<([u8; 32], Arc<AuthError>)>,
 }
 
 /// The OAuth client for one MCP server.
@@ -196,7 +199,7 @@ impl OAuth {
             .expect("token lock is never poisoned")
             .as_ref()
             .is_some_and(|t| {
-                (t.refresh_token.is_some() || self.options.client_credentials)
+                (t.refresh_token.is_some() || self.options.grant.is_service())
                     && t.expires_at.is_some_and(|at| at <= now() + REFRESH_AHEAD)
             });
         if stale {
@@ -330,9 +333,9 @@ impl OAuth {
                 Err(e) => tracing::info!("refresh failed ({e}); logging in again"),
             }
         }
-        if self.options.client_credentials {
+        if self.options.grant.is_service() {
             // No user: a new token costs one request, ahead of expiry as after a 401.
-            return self.client_credentials_locked(flow, challenge, None).await;
+            return self.service_locked(flow, challenge, None).await;
         }
         if !interactive {
             return Err(AuthError::NoRefreshToken);
@@ -510,6 +513,7 @@ impl OAuth {
             obtained_at: now,
             resource: Some(resource.to_owned()),
             redirect_uri: Some(registration.redirect_uri.clone()).filter(|r| !r.is_empty()),
+            grant: self.options.grant.kind(),
         }
     }
 

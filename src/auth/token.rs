@@ -1,12 +1,15 @@
-//! Token endpoint requests: redeeming an authorization code (with the PKCE verifier) and
-//! refreshing, both with the RFC 8707 `resource` (unless `--no-resource`), through the
-//! `oauth2` crate on our own reqwest client (no redirects followed, bounded time).
+//! Token endpoint requests: redeeming an authorization code (with the PKCE verifier),
+//! refreshing and the client credentials grant through the `oauth2` crate, and the grants it
+//! has no builder for (JWT bearer, token exchange) as plain forms; all with the RFC 8707
+//! `resource` (unless `--no-resource`), on our own reqwest client (no redirects followed,
+//! bounded time).
 
 use super::AuthError;
 use super::discovery::AsMetadata;
 use crate::net;
 use crate::secret::Secret;
 use crate::store::Registration;
+use base64::Engine as _;
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
@@ -27,7 +30,14 @@ pub(crate) struct Issued {
     pub(crate) expires_in: Option<Duration>,
     /// The scopes granted, when the server said (else the ones requested apply).
     pub(crate) scopes: Option<Vec<String>>,
+    /// What a token exchange (RFC 8693) says it issued.
+    pub(crate) issued_token_type: Option<String>,
 }
+
+/// The JWT-bearer grant (RFC 7523 section 2.1).
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// The token exchange grant (RFC 8693).
+pub(crate) const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /// Redeems an authorization code.
 pub(crate) async fn redeem_code(
@@ -109,6 +119,97 @@ pub(crate) async fn client_credentials(
     issued(&response)
 }
 
+/// A token request the `oauth2` crate has no builder for (the JWT-bearer grant, token
+/// exchange): `params` are the grant's own form fields, and the client authenticates as
+/// `registration` says (its secret in a Basic header or the body, a signed
+/// `client_assertion`, or only its id with `none`; nothing at all without a client id).
+pub(crate) async fn form_grant(
+    http: &net::Client,
+    token_endpoint: &Url,
+    registration: &Registration,
+    params: &[(&str, &str)],
+    client_assertion: Option<&str>,
+) -> Result<Issued, AuthError> {
+    let (body, basic) = client_form(registration, params, client_assertion);
+    let mut request = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(token_endpoint.as_str())
+        .header(http::header::ACCEPT, "application/json")
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        );
+    if let Some(basic) = basic {
+        request = request.header(http::header::AUTHORIZATION, basic);
+    }
+    let request = request
+        .body(body.into_bytes())
+        .map_err(|e| AuthError::Token(format!("bad token request: {e}")))?;
+    let response = send(http, request).await?;
+    let body = response.body();
+    if !response.status().is_success() {
+        return match serde_json::from_slice::<oauth2::basic::BasicErrorResponse>(body) {
+            Ok(r) => Err(server_error(&r)),
+            Err(_) => Err(AuthError::Token(format!(
+                "the token endpoint answered HTTP {}: {}",
+                response.status().as_u16(),
+                net::excerpt(&String::from_utf8_lossy(body), 300)
+            ))),
+        };
+    }
+    let parsed: oauth2::basic::BasicTokenResponse = serde_json::from_slice(body)
+        .map_err(|e| AuthError::Token(format!("the token response is not valid: {e}")))?;
+    let mut out = issued(&parsed)?;
+    out.issued_token_type = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("issued_token_type")?.as_str().map(str::to_owned));
+    Ok(out)
+}
+
+/// The form of a token request with the client's authentication: in the body, or as the
+/// `Authorization: Basic` value returned beside it.
+fn client_form(
+    registration: &Registration,
+    params: &[(&str, &str)],
+    client_assertion: Option<&str>,
+) -> (String, Option<String>) {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(params.iter().copied());
+    let id = registration.client_id.as_str();
+    let secret = registration.client_secret.as_ref().map(|s| s.expose());
+    let mut basic = None;
+    match (
+        registration.token_endpoint_auth_method.as_str(),
+        secret,
+        client_assertion,
+    ) {
+        _ if id.is_empty() => {}
+        (_, _, Some(assertion)) => {
+            form.append_pair("client_id", id);
+            form.append_pair("client_assertion_type", super::assertion::ASSERTION_TYPE);
+            form.append_pair("client_assertion", assertion);
+        }
+        ("client_secret_basic", Some(secret), None) => {
+            // RFC 6749 section 2.3.1: both parts form-encoded before the Basic encoding.
+            let encode =
+                |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+            let pair = format!("{}:{}", encode(id), encode(secret));
+            basic = Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            ));
+        }
+        ("client_secret_post", Some(secret), None) => {
+            form.append_pair("client_id", id);
+            form.append_pair("client_secret", secret);
+        }
+        _ => {
+            form.append_pair("client_id", id);
+        }
+    }
+    (form.finish(), basic)
+}
+
 type Client = BasicClient<
     oauth2::EndpointNotSet,
     oauth2::EndpointNotSet,
@@ -155,33 +256,40 @@ fn issued(response: &oauth2::basic::BasicTokenResponse) -> Result<Issued, AuthEr
         scopes: response
             .scopes()
             .map(|s| s.iter().map(|s: &Scope| s.to_string()).collect()),
+        issued_token_type: None,
     })
 }
 
 /// Maps the crate's error to ours; the server's own error code decides what happens next.
 fn classify(e: RequestTokenError<AuthError, oauth2::basic::BasicErrorResponse>) -> AuthError {
     match e {
-        RequestTokenError::ServerResponse(r) => {
-            let description = r
-                .error_description()
-                .map(|d| format!(": {}", net::excerpt(d, 300)))
-                .unwrap_or_default();
-            match r.error() {
-                BasicErrorResponseType::InvalidGrant => {
-                    AuthError::InvalidGrant(format!("invalid_grant{description}"))
-                }
-                BasicErrorResponseType::InvalidClient
-                | BasicErrorResponseType::UnauthorizedClient => {
-                    AuthError::InvalidClient(format!("{}{description}", r.error().as_ref()))
-                }
-                other => AuthError::Token(format!("{}{description}", other.as_ref())),
-            }
-        }
+        RequestTokenError::ServerResponse(r) => server_error(&r),
         RequestTokenError::Request(e) => e,
         RequestTokenError::Parse(e, _) => {
             AuthError::Token(format!("the token response is not valid: {e}"))
         }
         RequestTokenError::Other(e) => AuthError::Token(e),
+    }
+}
+
+/// The authorization server's own error: its code decides what happens next.
+fn server_error(r: &oauth2::basic::BasicErrorResponse) -> AuthError {
+    let description = r
+        .error_description()
+        .map(|d| format!(": {}", net::excerpt(d, 300)))
+        .unwrap_or_default();
+    let code = net::excerpt(r.error().as_ref(), 80);
+    match r.error() {
+        BasicErrorResponseType::InvalidGrant => {
+            AuthError::InvalidGrant(format!("invalid_grant{description}"))
+        }
+        BasicErrorResponseType::InvalidClient | BasicErrorResponseType::UnauthorizedClient => {
+            AuthError::InvalidClient(format!("{code}{description}"))
+        }
+        BasicErrorResponseType::InvalidScope => {
+            AuthError::InvalidScope(format!("invalid_scope{description}"))
+        }
+        _ => AuthError::Token(format!("{code}{description}")),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::auth::assertion::ClientKey;
 use crate::auth::bearer_command::BearerCommand;
+use crate::auth::grant::{Enterprise, Grant};
 use crate::auth::registration::ClientIdentity;
 use crate::auth::{AuthOptions, Credentials, OAuth, authorize_param, browser, callback};
 use crate::cli::{OAuthArgs, ServerArgs};
@@ -232,10 +233,51 @@ fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<
         timeout: Duration::from_secs(args.auth_timeout.max(1)),
         launcher: browser::launcher_from_env(args.no_browser),
         fresh_login: false,
-        client_credentials: args.client_credentials,
+        grant: grant(args)?,
         paste: false,
         interactive: true,
     })
+}
+
+/// The grant the options ask for: a browser login unless one of the service grants.
+fn grant(args: &OAuthArgs) -> anyhow::Result<Grant> {
+    let url = |value: &Option<String>, flag: &str| -> anyhow::Result<Option<Url>> {
+        value
+            .as_deref()
+            .map(|v| Url::parse(v).map_err(|e| usage(anyhow::anyhow!("{flag} {v:?}: {e}"))))
+            .transpose()
+    };
+    if let Some(file) = &args.id_token_file {
+        url(&args.idp_issuer, "--idp-issuer")?;
+        let idp_issuer = args.idp_issuer.clone();
+        let idp_token_endpoint = url(&args.idp_token_endpoint, "--idp-token-endpoint")?;
+        if idp_issuer.is_none() && idp_token_endpoint.is_none() {
+            return Err(usage(anyhow::anyhow!(
+                "--id-token-file needs --idp-issuer or --idp-token-endpoint"
+            )));
+        }
+        return Ok(Grant::Enterprise(Box::new(Enterprise {
+            id_token_file: file.clone(),
+            idp_issuer,
+            idp_token_endpoint,
+            idp_client_id: args.idp_client_id.clone().unwrap_or_default(),
+            idp_client_secret: args.idp_client_secret.clone().map(Secret::new),
+        })));
+    }
+    if let Some(file) = &args.jwt_bearer_file {
+        return Ok(Grant::JwtBearer {
+            assertion_file: file.clone(),
+        });
+    }
+    if args.client_credentials {
+        return Ok(Grant::ClientCredentials);
+    }
+    if args.client_key.is_some() {
+        return Err(usage(anyhow::anyhow!(
+            "--client-key is for --client-credentials or --jwt-bearer-file"
+        )));
+    }
+    Ok(Grant::Browser)
 }
 
 /// Reads a JSON object given inline or as `@FILE`.

@@ -351,6 +351,7 @@ impl Importer<'_> {
                 .as_ref()
                 .map(|r| r.redirect_uri.clone())
                 .filter(|r| !r.is_empty()),
+            grant: crate::store::GrantKind::Browser,
         };
         Ok(Ok((tokens, registration)))
     }

@@ -63,6 +63,7 @@ fn render_json(entries: &[IndexEntry]) -> String {
                 "scopes": e.scopes,
                 "expires_at": e.expires_at,
                 "expired": e.expires_at.map(|at| at <= now),
+                "grant": e.grant,
                 "backend": e.backend,
             })
         })
@@ -90,11 +91,17 @@ fn render_table(entries: &[IndexEntry]) -> String {
         } else {
             e.scopes.join(" ")
         };
+        let client = if e.client_id.is_empty() {
+            "-"
+        } else {
+            &e.client_id
+        };
         out.push_str(&format!(
-            "{}\n  issuer:  {}\n  client:  {}\n  scopes:  {}\n  token:   {} ({:?})\n",
+            "{}\n  issuer:  {}\n  client:  {}\n  grant:   {}\n  scopes:  {}\n  token:   {} ({:?})\n",
             e.server_url.as_deref().unwrap_or("?"),
             e.issuer,
-            e.client_id,
+            client,
+            e.grant.unwrap_or_default().describe(),
             scopes,
             expiry,
             e.backend

@@ -38,6 +38,33 @@ pub(crate) struct Tokens {
     /// The redirect URI of the client they were issued to (finds its registration again).
     #[serde(default)]
     pub(crate) redirect_uri: Option<String>,
+    /// How they were obtained.
+    #[serde(default)]
+    pub(crate) grant: GrantKind,
+}
+
+/// How tokens were obtained, as `status` shows it (tokens stored before this was recorded
+/// came from a browser login).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum GrantKind {
+    #[default]
+    Browser,
+    ClientCredentials,
+    JwtBearer,
+    Enterprise,
+}
+
+impl GrantKind {
+    /// For people.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            GrantKind::Browser => "browser login",
+            GrantKind::ClientCredentials => "client credentials",
+            GrantKind::JwtBearer => "JWT bearer (workload identity)",
+            GrantKind::Enterprise => "enterprise SSO (ID-JAG)",
+        }
+    }
 }
 
 /// A client identity at one authorization server (from Dynamic Client Registration, a
@@ -119,6 +146,9 @@ pub(crate) struct IndexEntry {
     /// Access token expiry (unix seconds), for tokens.
     #[serde(default)]
     pub(crate) expires_at: Option<u64>,
+    /// How the tokens were obtained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) grant: Option<GrantKind>,
     /// Where the item itself is.
     pub(crate) backend: Location,
 }
@@ -169,6 +199,7 @@ impl Item for Tokens {
             client_id: self.client_id.clone(),
             scopes: self.scopes.clone(),
             expires_at: self.expires_at,
+            grant: Some(self.grant),
             backend: Location::Memory,
         }
     }
@@ -185,6 +216,7 @@ impl Item for Registration {
             client_id: self.client_id.clone(),
             scopes: Vec::new(),
             expires_at: None,
+            grant: None,
             backend: Location::Memory,
         }
     }

@@ -29,7 +29,9 @@
 mod file;
 mod items;
 pub(crate) use file::write_private;
-pub(crate) use items::{IndexEntry, ItemKind, Location, Registration, StoreChoice, Tokens};
+pub(crate) use items::{
+    GrantKind, IndexEntry, ItemKind, Location, Registration, StoreChoice, Tokens,
+};
 use items::{Item, check_key, registration_key, tokens_key};
 pub(crate) mod lock;
 mod os_keyring;
@@ -640,6 +642,7 @@ mod tests {
             obtained_at: 1_800_000_000,
             resource: Some(server.to_owned()),
             redirect_uri: None,
+            grant: GrantKind::Browser,
         }
     }
 

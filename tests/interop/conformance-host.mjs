@@ -111,6 +111,31 @@ const SCENARIOS = {
     bridgeArgs: (ctx) => ['--client-credentials', '--client-id', ctx.client_id],
     bridgeEnv: (ctx) => ({ MCP_BRIDGE_CLIENT_SECRET: ctx.client_secret }),
   },
+  // Extension io.modelcontextprotocol/auth/wif: the workload's identity token (the
+  // context's valid_jwt) in a file, the JWT-bearer grant, a client with no secret.
+  'auth/wif-jwt-bearer': {
+    bridgeArgs: (ctx, scratch) => {
+      const token = path.join(scratch, 'workload-token.jwt');
+      writeFileSync(token, ctx.valid_jwt, { mode: 0o600 });
+      return ['--jwt-bearer-file', token, '--client-id', ctx.client_id];
+    },
+  },
+  // Extension io.modelcontextprotocol/enterprise-managed-authorization: the SSO ID token
+  // in a file, exchanged at the IdP for an ID-JAG, presented with the client's secret.
+  'auth/enterprise-managed-authorization': {
+    bridgeArgs: (ctx, scratch) => {
+      const token = path.join(scratch, 'id-token.jwt');
+      writeFileSync(token, ctx.idp_id_token, { mode: 0o600 });
+      return [
+        '--id-token-file', token,
+        '--idp-issuer', ctx.idp_issuer,
+        '--idp-token-endpoint', ctx.idp_token_endpoint,
+        '--idp-client-id', ctx.idp_client_id,
+        '--client-id', ctx.client_id,
+      ];
+    },
+    bridgeEnv: (ctx) => ({ MCP_BRIDGE_CLIENT_SECRET: ctx.client_secret }),
+  },
   // 2025-03-26: no PRM. AS metadata at the server root (routes under /oauth), or no
   // metadata at all (default /authorize, /token, /register at the origin).
   'auth/2025-03-26-oauth-metadata-backcompat': {},

@@ -97,3 +97,4 @@ mod flow;
 mod processes;
 mod renewal;
 mod service;
+mod workload;

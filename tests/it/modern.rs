@@ -29,7 +29,7 @@ fn legacy_host_info() -> Value {
 }
 
 /// The `_meta` a 2026-07-28 host puts on each request.
-fn modern_meta() -> Value {
+pub(crate) fn modern_meta() -> Value {
     json!({
         META_VERSION: VERSION,
         META_CAPABILITIES: {"elicitation": {"form": {}}},

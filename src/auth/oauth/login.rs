@@ -15,10 +15,8 @@ impl OAuth {
         challenge: Option<&Challenge>,
         step_up_scopes: Option<Vec<String>>,
     ) -> Result<(), AuthError> {
-        if self.options.client_credentials {
-            return self
-                .client_credentials_locked(flow, challenge, step_up_scopes)
-                .await;
+        if self.options.grant.is_service() {
+            return self.service_locked(flow, challenge, step_up_scopes).await;
         }
         let mut discovery = discovery::discover(&self.http, &self.server, challenge).await?;
         if let Some(resource) = &self.options.resource {

@@ -228,11 +228,20 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
             .answer();
     }
     let mut db = state.db.lock().unwrap();
+    // A workload's JWT-bearer grant may come with no client at all (the assertion is the
+    // credential).
+    let anonymous = seen.param("grant_type") == Some(JWT_BEARER)
+        && seen.param("client_id").is_none()
+        && seen.header("authorization").is_none();
     let client_id = match client_auth(&db, cimd, seen) {
+        _ if anonymous => String::new(),
         Ok(id) => id,
         Err(e) => return e.answer(),
     };
     let resource = seen.param("resource");
+    if seen.param("grant_type") == Some(TOKEN_EXCHANGE) {
+        return token_exchange(seen);
+    }
     let checked = match seen.param("grant_type") {
         Some("authorization_code") => {
             let code = seen.param("code").and_then(|c| db.codes.remove(c));
@@ -303,6 +312,19 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
             bad(StatusCode::BAD_REQUEST, "invalid_target", "no resource")
         }
         Some("client_credentials") => Ok(seen.param("scope").map(str::to_owned)),
+        // RFC 7523: a workload token ("wif-ok...") or an ID-JAG this server's own token
+        // exchange minted for it.
+        Some(JWT_BEARER) => {
+            let assertion = seen.param("assertion").unwrap_or("");
+            let jag = format!("jag-for:{}", state.issuer(script));
+            if resource.is_none() && !script.refuses_resource {
+                bad(StatusCode::BAD_REQUEST, "invalid_target", "no resource")
+            } else if assertion.starts_with("wif-ok") || assertion == jag {
+                Ok(seen.param("scope").map(str::to_owned))
+            } else {
+                bad(StatusCode::BAD_REQUEST, "invalid_grant", "assertion")
+            }
+        }
         _ => bad(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -340,7 +362,10 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
     }
     let refreshing = seen.param("grant_type") == Some("refresh_token");
     // RFC 6749 section 4.4.3: no refresh token for client credentials.
-    let service = seen.param("grant_type") == Some("client_credentials");
+    let service = matches!(
+        seen.param("grant_type"),
+        Some("client_credentials" | JWT_BEARER)
+    );
     if script.issue_refresh && !service && (!refreshing || script.rotate_refresh) {
         let rt = format!("rt-{n}");
         db.refresh.insert(
@@ -353,6 +378,43 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
         );
         body["refresh_token"] = json!(rt);
     }
+    (axum::Json(body).into_response(), "ok".into())
+}
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ID_JAG: &str = "urn:ietf:params:oauth:token-type:id-jag";
+
+/// The identity provider's side of enterprise-managed authorization (RFC 8693): an ID token
+/// ("idt-ok...") becomes an ID-JAG for the `audience` (the client was authenticated above).
+fn token_exchange(seen: &Seen) -> (Response, String) {
+    let subject = seen.param("subject_token").unwrap_or("");
+    let audience = seen.param("audience");
+    let checked = if seen.param("subject_token_type")
+        != Some("urn:ietf:params:oauth:token-type:id_token")
+        || seen.param("requested_token_type") != Some(ID_JAG)
+        || audience.is_none()
+        || seen.param("resource").is_none()
+    {
+        bad(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token exchange parameters",
+        )
+    } else if !subject.starts_with("idt-ok") {
+        bad(StatusCode::BAD_REQUEST, "invalid_grant", "ID token")
+    } else {
+        Ok(())
+    };
+    if let Err(e) = checked {
+        return e.answer();
+    }
+    let body = json!({
+        "access_token": format!("jag-for:{}", audience.unwrap_or_default()),
+        "issued_token_type": ID_JAG,
+        "token_type": "N_A",
+        "expires_in": 300,
+    });
     (axum::Json(body).into_response(), "ok".into())
 }
 
