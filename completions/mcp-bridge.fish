@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcp_bridge_global_optspecs
-    string join \n transport= protocol= H/header= header-file= bearer= bearer-command= bearer-command-ttl= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= client-credentials client-key= client-key-alg= jwt-bearer-file= id-token-file= idp-issuer= idp-token-endpoint= idp-client-id= idp-client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= no-resource authorize-param= callback-port= callback-path= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+    string join \n transport= protocol= H/header= header-file= bearer= bearer-command= bearer-command-ttl= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= client-credentials client-key= client-key-alg= jwt-bearer-file= id-token-file= idp-issuer= idp-token-endpoint= idp-client-id= idp-client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= no-resource no-dpop authorize-param= callback-port= callback-path= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
 end
 
 function __fish_mcp_bridge_needs_command
@@ -82,6 +82,7 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l allow-http -d 'Al
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-credentials -d 'Authorize as a service with no user: the client credentials grant with --client-id and --client-secret (no browser, no registration)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-dpop -d 'Never bind tokens to a DPoP key (RFC 9449), even where the authorization server offers it'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -s q -l quiet -d 'Less logging (-q: warnings and errors only, -qq: errors only)'
@@ -145,6 +146,7 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l allow-ht
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-credentials -d 'Authorize as a service with no user: the client credentials grant with --client-id and --client-secret (no browser, no registration)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-dpop -d 'Never bind tokens to a DPoP key (RFC 9449), even where the authorization server offers it'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s v -l verbose -d 'More logging (-v debug, -vv trace). RUST_LOG overrides every logging option'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -s q -l quiet -d 'Less logging (-q: warnings and errors only, -qq: errors only)'
@@ -232,6 +234,7 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l allow-ht
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-credentials -d 'Authorize as a service with no user: the client credentials grant with --client-id and --client-secret (no browser, no registration)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-dpop -d 'Never bind tokens to a DPoP key (RFC 9449), even where the authorization server offers it'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l json -d 'Print one JSON document with every step instead of the report'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l list -d 'List the names of the server\'s tools, resources and prompts too'
@@ -304,6 +307,7 @@ complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l client-credentials -d 'Authorize as a service with no user: the client credentials grant with --client-id and --client-secret (no browser, no registration)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-dpop -d 'Never bind tokens to a DPoP key (RFC 9449), even where the authorization server offers it'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-browser -d 'Print the login URL instead of opening a browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l dry-run -d 'Say what would be imported, and store nothing'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l json -d 'Print JSON instead of sentences'

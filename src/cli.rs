@@ -368,6 +368,10 @@ pub(crate) struct OAuthArgs {
     #[arg(long, alias = "disable-resource-parameter", conflicts_with = "resource", env = env::MCP_BRIDGE_NO_RESOURCE)]
     pub(crate) no_resource: bool,
 
+    /// Never bind tokens to a DPoP key (RFC 9449), even where the authorization server offers it.
+    #[arg(long, env = env::MCP_BRIDGE_NO_DPOP)]
+    pub(crate) no_dpop: bool,
+
     /// An extra parameter for the authorization request, as KEY=VALUE (repeatable), for servers that need one (`prompt=login`, `audience=...`).
     #[arg(long, value_name = "KEY=VALUE")]
     pub(crate) authorize_param: Vec<String>,

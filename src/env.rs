@@ -65,6 +65,8 @@ pub(crate) const MCP_BRIDGE_KEEPALIVE: &str = "MCP_BRIDGE_KEEPALIVE";
 pub(crate) const MCP_BRIDGE_NO_COOKIES: &str = "MCP_BRIDGE_NO_COOKIES";
 /// `true` to leave out the RFC 8707 `resource` parameter (same as `--no-resource`).
 pub(crate) const MCP_BRIDGE_NO_RESOURCE: &str = "MCP_BRIDGE_NO_RESOURCE";
+/// `true` to never bind tokens to a DPoP key (same as `--no-dpop`).
+pub(crate) const MCP_BRIDGE_NO_DPOP: &str = "MCP_BRIDGE_NO_DPOP";
 /// `true` to make `check` print JSON (same as `check --json`).
 pub(crate) const MCP_BRIDGE_CHECK_JSON: &str = "MCP_BRIDGE_CHECK_JSON";
 /// `true` to make `check` list tool, resource and prompt names (same as `check --list`).

@@ -50,6 +50,18 @@ pub(crate) fn bearer(header: &str) -> Option<Challenge> {
         .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
 }
 
+/// The challenge that says how to authorize: the Bearer one, else the DPoP one (RFC 9449
+/// section 7.1; a server that takes only DPoP-bound tokens challenges with that scheme).
+pub(crate) fn authorization(header: &str) -> Option<Challenge> {
+    let all = parse(header);
+    let scheme = |name: &str| {
+        all.iter()
+            .find(|c| c.scheme.eq_ignore_ascii_case(name))
+            .cloned()
+    };
+    scheme("bearer").or_else(|| scheme("dpop"))
+}
+
 /// Parses every challenge in a header value (several header lines can be joined with ", ").
 pub(crate) fn parse(header: &str) -> Vec<Challenge> {
     let mut p = Parser {

@@ -10,6 +10,7 @@
 //! send everything through here; none of them looks at a 401 or a 403 itself.
 
 use super::bearer_command::{BearerCommand, CommandError};
+use super::dpop::{self, DpopKey};
 use super::oauth::OAuth;
 use super::{AuthError, challenge};
 use crate::endpoint;
@@ -24,6 +25,8 @@ use url::Url;
 const MAX_AUTH_ROUNDS: u32 = 3;
 /// Fresh tokens from `--bearer-command` for one request after a 401 before the 401 stands.
 const MAX_COMMAND_ROUNDS: u32 = 1;
+/// Times one request is sent again with a new DPoP nonce the server asked for.
+const MAX_NONCE_ROUNDS: u32 = 1;
 
 /// The credentials for one MCP server.
 #[derive(Debug)]
@@ -128,9 +131,11 @@ impl Credentials {
             tracing::warn!(url = %endpoint::for_log(url), "not sending credentials to another origin");
         }
         let mut rounds = 0;
+        let mut nonce_rounds = 0;
         loop {
             let mut request = build(client.request(method.clone(), url.clone()));
             let mut sent = None;
+            let mut dpop = None;
             if ours {
                 if let Some(oauth) = &self.oauth {
                     oauth.prepare().await;
@@ -139,14 +144,35 @@ impl Credentials {
                     Some(command) => Some(command.token().await.map_err(SendError::BearerCommand)?),
                     None => self.token(),
                 };
-                request = self.attach(request, sent.as_ref());
+                // OAuth tokens may be bound to a key; static and helper tokens never are.
+                dpop = (self.bearer.is_none() && self.command.is_none())
+                    .then(|| self.oauth.as_ref().and_then(|o| o.dpop()))
+                    .flatten()
+                    .filter(|_| sent.is_some());
+                request = self.attach(request, sent.as_ref(), dpop.is_some());
+                if let (Some(key), Some(token)) = (&dpop, &sent) {
+                    request = with_proof(request, key, &method, url, token)?;
+                }
             }
             let resp = request.send().await.map_err(SendError::from_reqwest)?;
             let status = resp.status().as_u16();
+            let new_nonce = dpop
+                .as_ref()
+                .is_some_and(|key| key.take_nonce(url, resp.headers()));
             if status != 401 && status != 403 {
                 return Ok(resp);
             }
             let www_authenticate = challenge_text(&resp);
+            if status == 401
+                && new_nonce
+                && nonce_rounds < MAX_NONCE_ROUNDS
+                && wants_nonce(www_authenticate.as_deref())
+            {
+                // RFC 9449 section 9: the same request once more, with the server's nonce.
+                tracing::debug!("the server wants a DPoP nonce; sending the request again with it");
+                nonce_rounds += 1;
+                continue;
+            }
             if let (Some(command), Some(sent), 401, true) =
                 (&self.command, &sent, status, rounds < MAX_COMMAND_ROUNDS)
             {
@@ -163,7 +189,9 @@ impl Credentials {
                 });
             };
             rounds += 1;
-            let challenge = www_authenticate.as_deref().and_then(challenge::bearer);
+            let challenge = www_authenticate
+                .as_deref()
+                .and_then(challenge::authorization);
             oauth
                 .on_challenge(status, challenge.as_ref(), sent)
                 .await
@@ -178,25 +206,60 @@ impl Credentials {
             .or_else(|| self.oauth.as_ref().and_then(|o| o.bearer()))
     }
 
-    /// Adds the user's headers and the token.
+    /// Adds the user's headers and the token, with the `DPoP` scheme when it is bound to a
+    /// key, else as a bearer token.
     fn attach(
         &self,
         mut request: reqwest::RequestBuilder,
         token: Option<&Secret>,
+        bound: bool,
     ) -> reqwest::RequestBuilder {
         for h in &self.headers {
             request = request.header(h.name.clone(), h.to_value());
         }
-        if let Some(token) = token {
-            // A token with characters a header cannot hold never gets here: static tokens are
-            // checked at start-up and issued ones when they arrive.
-            if let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.expose())) {
-                value.set_sensitive(true);
-                request = request.header(AUTHORIZATION, value);
-            }
+        let scheme = if bound { "DPoP" } else { "Bearer" };
+        if let Some(value) = token.and_then(|t| authorization(scheme, t)) {
+            request = request.header(AUTHORIZATION, value);
         }
         request
     }
+}
+
+/// `Authorization: SCHEME TOKEN`, marked sensitive. A token with characters a header cannot
+/// hold never gets here: static tokens are checked at start-up and issued ones on arrival.
+fn authorization(scheme: &str, token: &Secret) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("{scheme} {}", token.expose())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// Adds a fresh DPoP proof for this method and URL with the token's hash (RFC 9449
+/// section 7).
+fn with_proof(
+    request: reqwest::RequestBuilder,
+    key: &DpopKey,
+    method: &reqwest::Method,
+    url: &Url,
+    token: &Secret,
+) -> Result<reqwest::RequestBuilder, SendError> {
+    let proof = key
+        .proof(method.as_str(), url, Some(token))
+        .map_err(SendError::Auth)?;
+    let proof = HeaderValue::from_str(&proof).map_err(|_| {
+        SendError::Auth(AuthError::Token(
+            "a DPoP proof that is no header value".into(),
+        ))
+    })?;
+    Ok(request.header(dpop::PROOF_HEADER, proof))
+}
+
+/// Whether a 401's challenges ask for a DPoP nonce (`error="use_dpop_nonce"`).
+fn wants_nonce(www_authenticate: Option<&str>) -> bool {
+    www_authenticate.is_some_and(|w| {
+        challenge::parse(w)
+            .iter()
+            .any(|c| c.error() == Some("use_dpop_nonce"))
+    })
 }
 
 /// Every `WWW-Authenticate` value of a response, joined.

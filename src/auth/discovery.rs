@@ -25,6 +25,9 @@ pub(crate) struct ResourceMetadata {
     pub(crate) authorization_servers: Vec<String>,
     #[serde(default)]
     pub(crate) scopes_supported: Option<Vec<String>>,
+    /// RFC 9449 section 5.2: the resource takes only DPoP-bound tokens.
+    #[serde(default)]
+    pub(crate) dpop_bound_access_tokens_required: bool,
 }
 
 /// Authorization Server Metadata, validated.
@@ -77,6 +80,8 @@ pub(crate) struct Discovery {
     pub(crate) metadata: AsMetadata,
     /// `scopes_supported` from the PRM, if it had one.
     pub(crate) prm_scopes: Option<Vec<String>>,
+    /// The PRM says the resource takes only DPoP-bound tokens.
+    pub(crate) dpop_required: bool,
     /// The server published no OAuth metadata at all and the endpoints are the 2025-03-26
     /// defaults: a server that answers 401 this way often wants a static token instead.
     pub(crate) guessed: bool,
@@ -101,6 +106,7 @@ pub(crate) async fn discover(
         resource,
         metadata,
         prm_scopes: prm.scopes_supported,
+        dpop_required: prm.dpop_bound_access_tokens_required,
         guessed: false,
     })
 }
@@ -297,6 +303,7 @@ async fn legacy_discovery(client: &net::Client, server: &Url) -> Result<Discover
                 resource,
                 metadata,
                 prm_scopes: None,
+                dpop_required: false,
                 guessed: false,
             });
         }
@@ -327,6 +334,7 @@ async fn legacy_discovery(client: &net::Client, server: &Url) -> Result<Discover
         resource,
         metadata,
         prm_scopes: None,
+        dpop_required: false,
         guessed: true,
     })
 }

@@ -29,6 +29,8 @@ pub(crate) struct Login<'a> {
     pub(crate) timeout: Duration,
     /// Fires when the host goes away: stop at once and free the port.
     pub(crate) cancel: &'a CancellationToken,
+    /// The key the tokens are to be bound to (DPoP), if any.
+    pub(crate) dpop: Option<&'a super::dpop::DpopKey>,
 }
 
 /// Runs the browser login on an already bound callback server.
@@ -108,7 +110,10 @@ pub(crate) async fn browser_login(
     )?;
     tracing::debug!("authorization code received; redeeming it");
     token::redeem_code(
-        http,
+        token::Via {
+            http,
+            dpop: login.dpop,
+        },
         metadata,
         login.registration,
         &params.code,

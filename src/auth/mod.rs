@@ -13,6 +13,7 @@ pub(crate) mod callback;
 pub(crate) mod challenge;
 mod credentials;
 pub(crate) mod discovery;
+pub(crate) mod dpop;
 mod flow;
 pub(crate) mod grant;
 mod oauth;

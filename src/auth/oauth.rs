@@ -9,6 +9,7 @@
 use super::browser::Launcher;
 use super::challenge::Challenge;
 use super::discovery::{self, AsMetadata, Discovery};
+use super::dpop::{self, DpopKey};
 use super::grant::Grant;
 use super::registration::{self, ClientIdentity};
 use super::{AuthError, token};
@@ -68,6 +69,9 @@ pub(crate) struct AuthOptions {
     /// Also take the redirect address pasted on the terminal (`login --no-browser` with a
     /// terminal on stdin).
     pub(crate) paste: bool,
+    /// Whether tokens are bound to a DPoP key where the authorization server offers it
+    /// (`--no-dpop` clears it).
+    pub(crate) dpop: bool,
     /// Whether a browser login may run; without it a challenge that needs one fails with
     /// [`AuthError::LoginNeeded`] (`check` without `--login`).
     pub(crate) interactive: bool,
@@ -105,6 +109,8 @@ pub(crate) struct OAuth {
     loaded: tokio::sync::OnceCell<()>,
     /// The tokens in use; read on every request.
     current: RwLock<Option<Tokens>>,
+    /// The DPoP key the tokens in use are bound to, if they are.
+    dpop: RwLock<Option<Arc<DpopKey>>>,
     /// Whether the next challenge must run a browser login (see [`AuthOptions::fresh_login`]).
     fresh_login: AtomicBool,
     /// The tokens the last browser login in this process obtained.
@@ -146,6 +152,7 @@ impl OAuth {
             store,
             loaded: tokio::sync::OnceCell::new(),
             current: RwLock::new(None),
+            dpop: RwLock::new(None),
             logged_in: RwLock::new(None),
             challenged: RwLock::new(None),
             flow: tokio::sync::Mutex::new(FlowState::default()),
@@ -160,6 +167,15 @@ impl OAuth {
             .expect("token lock is never poisoned")
             .as_ref()
             .map(|t| t.access_token.clone())
+    }
+
+    /// The DPoP key the access token is bound to, if it is: requests then carry a proof
+    /// signed by it and the `DPoP` scheme.
+    pub(crate) fn dpop(&self) -> Option<Arc<DpopKey>> {
+        self.dpop
+            .read()
+            .expect("key lock is never poisoned")
+            .clone()
     }
 
     /// The tokens a browser login in this process obtained, if one ran.
@@ -454,8 +470,14 @@ impl OAuth {
             .clone()
             .unwrap_or_else(|| self.server_id.clone());
         tracing::debug!("refreshing the access token");
+        // A bound refresh token is refreshed with the same key (RFC 9449 section 5).
+        let key = self.key_of(tokens)?;
+        let via = token::Via {
+            http: &self.http,
+            dpop: key.as_deref(),
+        };
         let issued = token::refresh(
-            &self.http,
+            via,
             &metadata,
             &registration,
             refresh_token,
@@ -468,7 +490,8 @@ impl OAuth {
             &resource,
             &tokens.scopes,
             tokens.refresh_token.clone(),
-        );
+            key.as_deref(),
+        )?;
         self.store.put_tokens(&renewed).await?;
         self.adopt(renewed);
         Ok(())
@@ -492,6 +515,9 @@ impl OAuth {
         .await
     }
 
+    /// The tokens from a token response. A `DPoP` token is bound to `dpop`, the key its
+    /// request's proof was signed with; one the server bound without being asked is refused
+    /// (it could never be used), and a `Bearer` one is used as such.
     fn tokens_from(
         &self,
         issued: token::Issued,
@@ -499,9 +525,22 @@ impl OAuth {
         resource: &str,
         requested: &[String],
         previous_refresh: Option<Secret>,
-    ) -> Tokens {
+        dpop: Option<&DpopKey>,
+    ) -> Result<Tokens, AuthError> {
+        let bound = issued.token_type.eq_ignore_ascii_case("dpop");
+        if bound && dpop.is_none() {
+            return Err(AuthError::Token(
+                "the authorization server issued a DPoP-bound token to a request without a DPoP proof".into(),
+            ));
+        }
+        if !bound && let Some(key) = dpop {
+            tracing::info!(
+                thumbprint = %key.thumbprint(),
+                "the authorization server issued a bearer token despite the DPoP proof; using it as a bearer token"
+            );
+        }
         let now = now();
-        Tokens {
+        Ok(Tokens {
             server_url: self.server_id.clone(),
             issuer: registration.issuer.clone(),
             client_id: registration.client_id.clone(),
@@ -514,10 +553,62 @@ impl OAuth {
             resource: Some(resource.to_owned()),
             redirect_uri: Some(registration.redirect_uri.clone()).filter(|r| !r.is_empty()),
             grant: self.options.grant.kind(),
+            dpop_key: dpop.filter(|_| bound).map(DpopKey::stored),
+        })
+    }
+
+    /// The key for a new grant: a fresh one where the authorization server offers DPoP with
+    /// ES256 (or the resource requires it) and `--no-dpop` was not given.
+    fn new_dpop_key(&self, discovery: &Discovery) -> Result<Option<Arc<DpopKey>>, AuthError> {
+        let algs = discovery
+            .metadata
+            .dpop_signing_alg_values_supported
+            .as_deref();
+        let use_it = match (dpop::offered(algs), discovery.dpop_required) {
+            (Some(false), true) => {
+                return Err(AuthError::Refused(format!(
+                    "the server takes only DPoP-bound tokens, and its authorization server signs none with {} (it offers {})",
+                    dpop::ALG,
+                    crate::net::excerpt(&algs.unwrap_or_default().join(", "), 200)
+                )));
+            }
+            (Some(false), false) | (None, false) => false,
+            (Some(true), _) | (None, true) => true,
+        };
+        if !use_it {
+            return Ok(None);
+        }
+        if !self.options.dpop {
+            if discovery.dpop_required {
+                tracing::warn!("the server takes only DPoP-bound tokens, but --no-dpop was given");
+            }
+            return Ok(None);
+        }
+        let key = DpopKey::generate()?;
+        tracing::debug!(thumbprint = %key.thumbprint(), "binding the tokens to a new DPoP key");
+        Ok(Some(Arc::new(key)))
+    }
+
+    /// The key `tokens` are bound to: the one in use when it is that one (its nonces kept).
+    fn key_of(&self, tokens: &Tokens) -> Result<Option<Arc<DpopKey>>, AuthError> {
+        let Some(stored) = &tokens.dpop_key else {
+            return Ok(None);
+        };
+        match self.dpop() {
+            Some(key) if key.stored() == *stored => Ok(Some(key)),
+            _ => Ok(Some(Arc::new(DpopKey::from_stored(stored)?))),
         }
     }
 
     fn adopt(&self, tokens: Tokens) {
+        let key = match self.key_of(&tokens) {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::warn!("the DPoP key stored with the tokens is not usable ({e})");
+                None
+            }
+        };
+        *self.dpop.write().expect("key lock is never poisoned") = key;
         *self.current.write().expect("token lock is never poisoned") = Some(tokens);
     }
 

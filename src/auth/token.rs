@@ -6,6 +6,7 @@
 
 use super::AuthError;
 use super::discovery::AsMetadata;
+use super::dpop::{self, DpopKey};
 use crate::net;
 use crate::secret::Secret;
 use crate::store::Registration;
@@ -41,7 +42,7 @@ pub(crate) const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-
 
 /// Redeems an authorization code.
 pub(crate) async fn redeem_code(
-    http: &net::Client,
+    via: Via<'_>,
     metadata: &AsMetadata,
     registration: &Registration,
     code: &Secret,
@@ -58,16 +59,13 @@ pub(crate) async fn redeem_code(
     if let Some(resource) = resource {
         request = request.add_extra_param("resource", resource);
     }
-    let response = request
-        .request_async(&Sender(http))
-        .await
-        .map_err(classify)?;
+    let response = request.request_async(&via).await.map_err(classify)?;
     issued(&response)
 }
 
 /// Exchanges a refresh token for new tokens.
 pub(crate) async fn refresh(
-    http: &net::Client,
+    via: Via<'_>,
     metadata: &AsMetadata,
     registration: &Registration,
     refresh_token: &Secret,
@@ -79,10 +77,7 @@ pub(crate) async fn refresh(
     if let Some(resource) = resource {
         request = request.add_extra_param("resource", resource);
     }
-    let response = request
-        .request_async(&Sender(http))
-        .await
-        .map_err(classify)?;
+    let response = request.request_async(&via).await.map_err(classify)?;
     issued(&response)
 }
 
@@ -91,7 +86,7 @@ pub(crate) async fn refresh(
 /// registration says (or with a signed `assertion`, RFC 7523) and asks for `scopes` for
 /// `resource`.
 pub(crate) async fn client_credentials(
-    http: &net::Client,
+    via: Via<'_>,
     metadata: &AsMetadata,
     registration: &Registration,
     scopes: &[String],
@@ -112,10 +107,7 @@ pub(crate) async fn client_credentials(
     if let Some(resource) = resource {
         request = request.add_extra_param("resource", resource);
     }
-    let response = request
-        .request_async(&Sender(http))
-        .await
-        .map_err(classify)?;
+    let response = request.request_async(&via).await.map_err(classify)?;
     issued(&response)
 }
 
@@ -124,7 +116,7 @@ pub(crate) async fn client_credentials(
 /// `registration` says (its secret in a Basic header or the body, a signed
 /// `client_assertion`, or only its id with `none`; nothing at all without a client id).
 pub(crate) async fn form_grant(
-    http: &net::Client,
+    via: Via<'_>,
     token_endpoint: &Url,
     registration: &Registration,
     params: &[(&str, &str)],
@@ -145,7 +137,7 @@ pub(crate) async fn form_grant(
     let request = request
         .body(body.into_bytes())
         .map_err(|e| AuthError::Token(format!("bad token request: {e}")))?;
-    let response = send(http, request).await?;
+    let response = send(via.http, request, via.dpop).await?;
     let body = response.body();
     if !response.status().is_success() {
         return match serde_json::from_slice::<oauth2::basic::BasicErrorResponse>(body) {
@@ -293,53 +285,90 @@ fn server_error(r: &oauth2::basic::BasicErrorResponse) -> AuthError {
     }
 }
 
-/// Hands `oauth2` our reqwest client. A named type (rather than a closure) keeps the
-/// request futures `Send`.
-struct Sender<'a>(&'a net::Client);
+/// How token requests travel: our reqwest client, with proofs by the DPoP key the tokens
+/// are to be bound to, if any. Also hands `oauth2` the client (a named type rather than a
+/// closure keeps the request futures `Send`).
+#[derive(Clone, Copy)]
+pub(crate) struct Via<'a> {
+    pub(crate) http: &'a net::Client,
+    pub(crate) dpop: Option<&'a DpopKey>,
+}
 
-impl<'c> oauth2::AsyncHttpClient<'c> for Sender<'_> {
+impl<'c> oauth2::AsyncHttpClient<'c> for Via<'_> {
     type Error = AuthError;
     type Future = std::pin::Pin<
         Box<dyn Future<Output = Result<oauth2::HttpResponse, AuthError>> + Send + 'c>,
     >;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
-        Box::pin(send(self.0, request))
+        Box::pin(send(self.http, request, self.dpop))
     }
 }
 
 /// Sends one token endpoint request with reqwest and hands the answer back to `oauth2`.
+/// With a DPoP key the request carries a fresh proof, and is sent once more with the
+/// server's nonce when it answers `use_dpop_nonce` (RFC 9449 section 8).
 async fn send(
     http: &net::Client,
     req: oauth2::HttpRequest,
+    dpop: Option<&DpopKey>,
 ) -> Result<oauth2::HttpResponse, AuthError> {
     let (parts, body) = req.into_parts();
     let url = Url::parse(&parts.uri.to_string())
         .map_err(|e| AuthError::Token(format!("bad endpoint URL: {e}")))?;
     let what = format!("the request to {}", crate::endpoint::for_log(&url));
-    let resp = http
-        .for_url(&url)?
-        .request(parts.method, url.clone())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| AuthError::send(what.clone(), e))?;
-    let status = resp.status();
-    if status.is_redirection() {
-        return Err(AuthError::Token(format!(
-            "the token endpoint redirected (HTTP {}); not following",
-            status.as_u16()
-        )));
+    let mut nonce_retried = false;
+    loop {
+        let mut headers = parts.headers.clone();
+        if let Some(key) = dpop {
+            let proof = key.proof(parts.method.as_str(), &url, None)?;
+            let value = http::HeaderValue::from_str(&proof)
+                .map_err(|_| AuthError::Token("a DPoP proof that is no header value".into()))?;
+            headers.insert(dpop::PROOF_HEADER, value);
+        }
+        let resp = http
+            .for_url(&url)?
+            .request(parts.method.clone(), url.clone())
+            .headers(headers)
+            .body(body.clone())
+            .send()
+            .await
+            .map_err(|e| AuthError::send(what.clone(), e))?;
+        let status = resp.status();
+        if status.is_redirection() {
+            return Err(AuthError::Token(format!(
+                "the token endpoint redirected (HTTP {}); not following",
+                status.as_u16()
+            )));
+        }
+        let headers = resp.headers().clone();
+        let body = net::read_body(resp, RESPONSE_LIMIT)
+            .await
+            .map_err(|e| AuthError::body(what.clone(), e))?;
+        let new_nonce = dpop.is_some_and(|key| key.take_nonce(&url, &headers));
+        if status == http::StatusCode::BAD_REQUEST
+            && new_nonce
+            && !nonce_retried
+            && error_code(&body).as_deref() == Some("use_dpop_nonce")
+        {
+            tracing::debug!(
+                "the authorization server wants a DPoP nonce; sending the token request again with it"
+            );
+            nonce_retried = true;
+            continue;
+        }
+        let mut out = http::Response::builder().status(status);
+        if let Some(h) = out.headers_mut() {
+            *h = headers;
+        }
+        return out
+            .body(body.to_vec())
+            .map_err(|e| AuthError::Token(format!("bad token response: {e}")));
     }
-    let headers = resp.headers().clone();
-    let body = net::read_body(resp, RESPONSE_LIMIT)
-        .await
-        .map_err(|e| AuthError::body(what, e))?;
-    let mut out = http::Response::builder().status(status);
-    if let Some(h) = out.headers_mut() {
-        *h = headers;
-    }
-    out.body(body.to_vec())
-        .map_err(|e| AuthError::Token(format!("bad token response: {e}")))
+}
+
+/// The OAuth `error` code of an error response body.
+fn error_code(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    Some(value.get("error")?.as_str()?.to_owned())
 }

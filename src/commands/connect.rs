@@ -216,6 +216,7 @@ fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<
         scopes: (!scopes.is_empty()).then_some(scopes),
         resource: args.resource.clone(),
         send_resource: !args.no_resource,
+        dpop: !args.no_dpop,
         authorize_params: args
             .authorize_param
             .iter()

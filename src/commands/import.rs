@@ -352,6 +352,7 @@ impl Importer<'_> {
                 .map(|r| r.redirect_uri.clone())
                 .filter(|r| !r.is_empty()),
             grant: crate::store::GrantKind::Browser,
+            dpop_key: None,
         };
         Ok(Ok((tokens, registration)))
     }

@@ -64,6 +64,7 @@ fn render_json(entries: &[IndexEntry]) -> String {
                 "expires_at": e.expires_at,
                 "expired": e.expires_at.map(|at| at <= now),
                 "grant": e.grant,
+                "dpop_bound": e.dpop,
                 "backend": e.backend,
             })
         })
@@ -97,11 +98,12 @@ fn render_table(entries: &[IndexEntry]) -> String {
             &e.client_id
         };
         out.push_str(&format!(
-            "{}\n  issuer:  {}\n  client:  {}\n  grant:   {}\n  scopes:  {}\n  token:   {} ({:?})\n",
+            "{}\n  issuer:  {}\n  client:  {}\n  grant:   {}{}\n  scopes:  {}\n  token:   {} ({:?})\n",
             e.server_url.as_deref().unwrap_or("?"),
             e.issuer,
             client,
             e.grant.unwrap_or_default().describe(),
+            if e.dpop { ", DPoP-bound" } else { "" },
             scopes,
             expiry,
             e.backend

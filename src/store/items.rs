@@ -41,6 +41,10 @@ pub(crate) struct Tokens {
     /// How they were obtained.
     #[serde(default)]
     pub(crate) grant: GrantKind,
+    /// The DPoP key the tokens are bound to (RFC 9449), as a PKCS#8 document in base64url:
+    /// as secret as the tokens, and kept with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) dpop_key: Option<Secret>,
 }
 
 /// How tokens were obtained, as `status` shows it (tokens stored before this was recorded
@@ -149,6 +153,9 @@ pub(crate) struct IndexEntry {
     /// How the tokens were obtained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) grant: Option<GrantKind>,
+    /// Whether the tokens are bound to a DPoP key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) dpop: bool,
     /// Where the item itself is.
     pub(crate) backend: Location,
 }
@@ -200,6 +207,7 @@ impl Item for Tokens {
             scopes: self.scopes.clone(),
             expires_at: self.expires_at,
             grant: Some(self.grant),
+            dpop: self.dpop_key.is_some(),
             backend: Location::Memory,
         }
     }
@@ -217,6 +225,7 @@ impl Item for Registration {
             scopes: Vec::new(),
             expires_at: None,
             grant: None,
+            dpop: false,
             backend: Location::Memory,
         }
     }

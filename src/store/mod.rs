@@ -643,6 +643,7 @@ mod tests {
             resource: Some(server.to_owned()),
             redirect_uri: None,
             grant: GrantKind::Browser,
+            dpop_key: None,
         }
     }
 

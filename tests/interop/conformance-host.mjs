@@ -136,6 +136,10 @@ const SCENARIOS = {
     },
     bridgeEnv: (ctx) => ({ MCP_BRIDGE_CLIENT_SECRET: ctx.client_secret }),
   },
+  // Extension io.modelcontextprotocol/auth/dpop: the browser login (auto-approved) with
+  // tokens bound to a DPoP key; -nonce adds a use_dpop_nonce round at both servers.
+  'auth/dpop': {},
+  'auth/dpop-nonce': {},
   // 2025-03-26: no PRM. AS metadata at the server root (routes under /oauth), or no
   // metadata at all (default /authorize, /token, /register at the origin).
   'auth/2025-03-26-oauth-metadata-backcompat': {},

@@ -93,6 +93,7 @@ async fn refused(script: Script) -> (String, String, Vec<Vec<String>>, MockOAuth
 mod adversarial;
 mod client;
 mod discovery;
+mod dpop;
 mod flow;
 mod processes;
 mod renewal;

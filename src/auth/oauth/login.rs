@@ -26,6 +26,7 @@ impl OAuth {
         let methods = &discovery.metadata.code_challenge_methods_supported;
         flow::require_s256(methods.as_deref())?;
         let scopes = self.choose_scopes(&discovery, challenge, step_up_scopes);
+        let dpop = self.new_dpop_key(&discovery)?;
         // One retry with a fresh registration if the server no longer knows a cached one.
         let mut retried = false;
         let (issued, registration) = loop {
@@ -51,6 +52,7 @@ impl OAuth {
                 launcher: &self.options.launcher,
                 timeout: self.options.timeout,
                 cancel: &self.cancel,
+                dpop: dpop.as_deref(),
             };
             match flow::browser_login(&self.http, callback, login).await {
                 Ok(issued) => break (issued, registration),
@@ -68,7 +70,14 @@ impl OAuth {
                 Err(e) => return Err(e),
             }
         };
-        let tokens = self.tokens_from(issued, &registration, &discovery.resource, &scopes, None);
+        let tokens = self.tokens_from(
+            issued,
+            &registration,
+            &discovery.resource,
+            &scopes,
+            None,
+            dpop.as_deref(),
+        )?;
         self.store.put_tokens(&tokens).await?;
         flow.requested = scopes;
         flow.discovery = Some(discovery);

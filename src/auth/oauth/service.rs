@@ -19,6 +19,7 @@
 use super::{FlowState, OAuth};
 use crate::auth::challenge::Challenge;
 use crate::auth::discovery::{self, AsMetadata};
+use crate::auth::dpop::DpopKey;
 use crate::auth::grant::{Enterprise, Grant};
 use crate::auth::{AuthError, token};
 use crate::clock;
@@ -54,10 +55,12 @@ impl OAuth {
             .options
             .send_resource
             .then_some(discovery.resource.as_str());
+        let dpop = self.new_dpop_key(&discovery)?;
         let request = ServiceRequest {
             metadata,
             scopes: &scopes,
             resource,
+            dpop: dpop.as_deref(),
         };
         let (issued, registration) = match &self.options.grant {
             Grant::ClientCredentials => self.client_credentials(&request).await?,
@@ -89,7 +92,14 @@ impl OAuth {
                 ));
             }
         };
-        let tokens = self.tokens_from(issued, &registration, &discovery.resource, &scopes, None);
+        let tokens = self.tokens_from(
+            issued,
+            &registration,
+            &discovery.resource,
+            &scopes,
+            None,
+            request.dpop,
+        )?;
         self.store.put_tokens(&tokens).await?;
         tracing::info!(
             issuer = %tokens.issuer,
@@ -116,7 +126,7 @@ impl OAuth {
         tracing::debug!(issuer = %metadata.issuer, "requesting a token with the client credentials grant");
         let assertion = self.client_assertion(&registration, metadata)?;
         let issued = token::client_credentials(
-            &self.http,
+            self.via(request),
             metadata,
             &registration,
             request.scopes,
@@ -151,7 +161,7 @@ impl OAuth {
         }
         let client_assertion = self.client_assertion(&registration, metadata)?;
         let issued = token::form_grant(
-            &self.http,
+            self.via(request),
             &metadata.token_endpoint,
             &registration,
             &params,
@@ -210,7 +220,12 @@ impl OAuth {
             params.push(("scope", &scope));
         }
         tracing::debug!(idp = %crate::endpoint::for_log(&endpoint), "exchanging the ID token for an ID-JAG");
-        let issued = token::form_grant(&self.http, &endpoint, &idp, &params, None).await?;
+        // The ID-JAG is an assertion for the authorization server, not a token to bind.
+        let via = token::Via {
+            http: &self.http,
+            dpop: None,
+        };
+        let issued = token::form_grant(via, &endpoint, &idp, &params, None).await?;
         match issued.issued_token_type.as_deref() {
             Some(ID_JAG_TYPE) => Ok(issued.access_token),
             other => Err(AuthError::Token(format!(
@@ -219,6 +234,14 @@ impl OAuth {
                     crate::net::excerpt(t, 100)
                 })
             ))),
+        }
+    }
+
+    /// How this grant's token requests travel (with proofs by the key to bind to).
+    fn via<'a>(&'a self, request: &ServiceRequest<'a>) -> token::Via<'a> {
+        token::Via {
+            http: &self.http,
+            dpop: request.dpop,
         }
     }
 
@@ -326,6 +349,8 @@ struct ServiceRequest<'a> {
     scopes: &'a [String],
     /// RFC 8707 `resource`, unless `--no-resource`.
     resource: Option<&'a str>,
+    /// The key the tokens are to be bound to (DPoP), if any.
+    dpop: Option<&'a DpopKey>,
 }
 
 /// The memory of a refused assertion: the same token is never presented twice.

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 mod endpoints;
 mod host;
 
-pub use endpoints::s256;
+pub use endpoints::{Proof, s256};
 use endpoints::{gate, router};
 pub use host::{AuthEnv, Browse, Spy, free_port, port_is_free};
 
@@ -103,6 +103,9 @@ pub struct Script {
     /// Like Microsoft Entra: a request with RFC 8707 `resource` is refused
     /// (`invalid_target`), one without it is served.
     pub refuses_resource: bool,
+    /// DPoP (RFC 9449): a nonce both servers insist on (`use_dpop_nonce` until a proof
+    /// carries it).
+    pub dpop_nonce: Option<String>,
 }
 
 impl Default for Script {
@@ -131,6 +134,7 @@ impl Default for Script {
             token_suffix: String::new(),
             authorize_delay: Duration::ZERO,
             refuses_resource: false,
+            dpop_nonce: None,
         }
     }
 }
@@ -209,6 +213,8 @@ struct Access {
     scope: Vec<String>,
     expires_at: Option<Instant>,
     valid: bool,
+    /// The thumbprint of the DPoP key the token is bound to, if it is.
+    jkt: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -443,6 +449,7 @@ impl MockOAuth {
                 scope: scope.split_whitespace().map(str::to_owned).collect(),
                 expires_at: Instant::now().checked_add(Duration::from_secs(3600)),
                 valid: true,
+                jkt: None,
             },
         );
         db.refresh.insert(

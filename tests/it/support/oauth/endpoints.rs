@@ -238,6 +238,32 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
         Ok(id) => id,
         Err(e) => return e.answer(),
     };
+    // RFC 9449: a proof binds the token to its key (its signature is the conformance
+    // suite's to check; this server checks what binds).
+    let jkt = match seen.header("dpop").map(Proof::parse) {
+        None => None,
+        Some(None) => {
+            return bad::<()>(StatusCode::BAD_REQUEST, "invalid_dpop_proof", "malformed")
+                .unwrap_err()
+                .answer();
+        }
+        Some(Some(proof)) => {
+            if let Some(nonce) = &script.dpop_nonce
+                && proof.claims["nonce"].as_str() != Some(nonce)
+            {
+                let mut r = oauth_error(StatusCode::BAD_REQUEST, "use_dpop_nonce");
+                r.headers_mut()
+                    .insert("dpop-nonce", nonce.parse().expect("ASCII"));
+                return (r, "use_dpop_nonce".into());
+            }
+            if proof.claims["htm"] != "POST" || proof.claims.get("ath").is_some() {
+                return bad::<()>(StatusCode::BAD_REQUEST, "invalid_dpop_proof", "claims")
+                    .unwrap_err()
+                    .answer();
+            }
+            Some(proof.jkt)
+        }
+    };
     let resource = seen.param("resource");
     if seen.param("grant_type") == Some(TOKEN_EXCHANGE) {
         return token_exchange(seen);
@@ -351,9 +377,11 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
                 .expires_in
                 .and_then(|s| Instant::now().checked_add(Duration::from_secs(s))),
             valid: true,
+            jkt: jkt.clone(),
         },
     );
-    let mut body = json!({"access_token": access_token, "token_type": "Bearer"});
+    let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
+    let mut body = json!({"access_token": access_token, "token_type": token_type});
     if let Some(e) = script.expires_in {
         body["expires_in"] = json!(e);
     }
@@ -490,7 +518,10 @@ pub(super) fn gate(state: &Shared, headers: &HeaderMap, body: &Value) -> Option<
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     state.mcp_auth.lock().unwrap().push(auth.clone());
-    let token = auth.as_deref().and_then(|a| a.strip_prefix("Bearer "));
+    let (scheme, token) = match auth.as_deref().and_then(|a| a.split_once(' ')) {
+        Some((scheme, token)) => (Some(scheme), Some(token)),
+        None => (None, None),
+    };
     let migrated = state.migrated_to.lock().unwrap().clone();
     let issuer = migrated.as_deref().unwrap_or(state);
     let access = token.and_then(|t| issuer.db.lock().unwrap().access.get(t).cloned());
@@ -504,10 +535,42 @@ pub(super) fn gate(state: &Shared, headers: &HeaderMap, body: &Value) -> Option<
             .insert("www-authenticate", challenge.parse().expect("ASCII"));
         Some(r)
     };
-    if !live || script.always_401 {
+    // A bound token needs the DPoP scheme and a proof by its key for it; a bearer token the
+    // Bearer scheme.
+    let bound = access.as_ref().and_then(|a| a.jkt.clone());
+    let proof = headers
+        .get("dpop")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Proof::parse);
+    let proven = match (&bound, &proof) {
+        (None, _) => scheme == Some("Bearer"),
+        (Some(jkt), Some(p)) => {
+            let htm_fits = match body {
+                Value::Null => p.claims["htm"] == "GET" || p.claims["htm"] == "DELETE",
+                _ => p.claims["htm"] == "POST",
+            };
+            scheme == Some("DPoP")
+                && p.jkt == *jkt
+                && htm_fits
+                && p.claims["ath"].as_str() == token.map(s256).as_deref()
+        }
+        (Some(_), None) => false,
+    };
+    if !live || !proven || script.always_401 {
         let error = token.map(|_| "invalid_token");
         let challenge = state.challenge(&script, error, script.challenge_scope.as_deref());
         return refuse(StatusCode::UNAUTHORIZED, challenge);
+    }
+    if let (Some(nonce), Some(p)) = (&script.dpop_nonce, &proof)
+        && p.claims["nonce"].as_str() != Some(nonce)
+    {
+        let mut r = refuse(
+            StatusCode::UNAUTHORIZED,
+            r#"DPoP error="use_dpop_nonce""#.to_owned(),
+        )?;
+        r.headers_mut()
+            .insert("dpop-nonce", nonce.parse().expect("ASCII"));
+        return Some(r);
     }
     if body.get("method").and_then(Value::as_str) == Some("tools/call") {
         let have = access.map(|a| a.scope).unwrap_or_default();
@@ -522,6 +585,49 @@ pub(super) fn gate(state: &Shared, headers: &HeaderMap, body: &Value) -> Option<
         }
     }
     None
+}
+
+/// A DPoP proof's protected header and claims, and the thumbprint (RFC 7638) of its key.
+pub struct Proof {
+    pub header: Value,
+    pub claims: Value,
+    pub jkt: String,
+}
+
+impl Proof {
+    /// Reads a proof (without checking its signature), or `None` if it is not a dpop+jwt
+    /// with a public EC key.
+    pub fn parse(jwt: &str) -> Option<Proof> {
+        use base64::Engine as _;
+        let decode = |part: &str| -> Option<Value> {
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .ok()?;
+            serde_json::from_slice(&bytes).ok()
+        };
+        let mut parts = jwt.split('.');
+        let header = decode(parts.next()?)?;
+        let claims = decode(parts.next()?)?;
+        parts.next()?;
+        let jwk = &header["jwk"];
+        if header["typ"] != "dpop+jwt" || jwk.get("d").is_some() || claims["jti"].as_str().is_none()
+        {
+            return None;
+        }
+        let canonical = format!(
+            r#"{{"crv":"{}","kty":"{}","x":"{}","y":"{}"}}"#,
+            jwk["crv"].as_str()?,
+            jwk["kty"].as_str()?,
+            jwk["x"].as_str()?,
+            jwk["y"].as_str()?
+        );
+        let jkt = base64(&Sha256::digest(canonical.as_bytes()), true);
+        Some(Proof {
+            header,
+            claims,
+            jkt,
+        })
+    }
 }
 
 /// base64url(SHA-256(verifier)) without padding (RFC 7636 S256).
