@@ -80,7 +80,7 @@ _mcp__bridge() {
 
     case "${cmd}" in
         mcp__bridge)
-            opts="-H -v -q -h -V --transport --protocol --header --header-file --bearer --bearer-command --bearer-command-ttl --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --client-credentials --client-key --client-key-alg --jwt-bearer-file --id-token-file --idp-issuer --idp-token-endpoint --idp-client-id --idp-client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --no-resource --no-dpop --authorize-param --callback-port --callback-path --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --max-in-flight --max-bytes-in-flight --request-timeout --keepalive --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status check import completions help"
+            opts="-H -v -q -h -V --transport --protocol --header --header-file --bearer --bearer-command --bearer-command-ttl --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --client-credentials --client-key --client-key-alg --device-code --jwt-bearer-file --id-token-file --idp-issuer --idp-token-endpoint --idp-client-id --idp-client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --no-resource --no-dpop --authorize-param --callback-port --callback-path --host --auth-timeout --no-browser --store --sse --streamable-http --ignore-tool --max-message-size --max-in-flight --max-bytes-in-flight --request-timeout --keepalive --output-transport --verbose --quiet --log-level --debug --silent --help --version login logout status check import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,7 +313,7 @@ _mcp__bridge() {
             return 0
             ;;
         mcp__subcmd__bridge__subcmd__check)
-            opts="-H -v -q -h --transport --protocol --header --header-file --bearer --bearer-command --bearer-command-ttl --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --client-credentials --client-key --client-key-alg --jwt-bearer-file --id-token-file --idp-issuer --idp-token-endpoint --idp-client-id --idp-client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --no-resource --no-dpop --authorize-param --callback-port --callback-path --host --auth-timeout --no-browser --store --json --list --login --verbose --quiet --log-level --debug --silent --help"
+            opts="-H -v -q -h --transport --protocol --header --header-file --bearer --bearer-command --bearer-command-ttl --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --client-credentials --client-key --client-key-alg --device-code --jwt-bearer-file --id-token-file --idp-issuer --idp-token-endpoint --idp-client-id --idp-client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --no-resource --no-dpop --authorize-param --callback-port --callback-path --host --auth-timeout --no-browser --store --json --list --login --verbose --quiet --log-level --debug --silent --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,7 +714,7 @@ _mcp__bridge() {
             return 0
             ;;
         mcp__subcmd__bridge__subcmd__import__subcmd__mcp__subcmd__remote)
-            opts="-H -v -q -h --transport --protocol --header --header-file --bearer --bearer-command --bearer-command-ttl --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --client-credentials --client-key --client-key-alg --jwt-bearer-file --id-token-file --idp-issuer --idp-token-endpoint --idp-client-id --idp-client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --no-resource --no-dpop --authorize-param --callback-port --callback-path --host --auth-timeout --no-browser --store --config-dir --dry-run --json --force --verbose --quiet --log-level --debug --silent --help"
+            opts="-H -v -q -h --transport --protocol --header --header-file --bearer --bearer-command --bearer-command-ttl --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --client-credentials --client-key --client-key-alg --device-code --jwt-bearer-file --id-token-file --idp-issuer --idp-token-endpoint --idp-client-id --idp-client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --no-resource --no-dpop --authorize-param --callback-port --callback-path --host --auth-timeout --no-browser --store --config-dir --dry-run --json --force --verbose --quiet --log-level --debug --silent --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -918,7 +918,7 @@ _mcp__bridge() {
             return 0
             ;;
         mcp__subcmd__bridge__subcmd__login)
-            opts="-H -v -q -h --transport --protocol --header --header-file --bearer --bearer-command --bearer-command-ttl --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --client-credentials --client-key --client-key-alg --jwt-bearer-file --id-token-file --idp-issuer --idp-token-endpoint --idp-client-id --idp-client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --no-resource --no-dpop --authorize-param --callback-port --callback-path --host --auth-timeout --no-browser --store --verbose --quiet --log-level --debug --silent --help"
+            opts="-H -v -q -h --transport --protocol --header --header-file --bearer --bearer-command --bearer-command-ttl --allow-http --ca-cert --connect-timeout --no-cookies --client-id --client-secret --client-credentials --client-key --client-key-alg --device-code --jwt-bearer-file --id-token-file --idp-issuer --idp-token-endpoint --idp-client-id --idp-client-secret --static-oauth-client-info --static-oauth-client-metadata --client-metadata-url --scope --resource --no-resource --no-dpop --authorize-param --callback-port --callback-path --host --auth-timeout --no-browser --store --verbose --quiet --log-level --debug --silent --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcp_bridge_global_optspecs
-    string join \n transport= protocol= H/header= header-file= bearer= bearer-command= bearer-command-ttl= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= client-credentials client-key= client-key-alg= jwt-bearer-file= id-token-file= idp-issuer= idp-token-endpoint= idp-client-id= idp-client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= no-resource no-dpop authorize-param= callback-port= callback-path= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
+    string join \n transport= protocol= H/header= header-file= bearer= bearer-command= bearer-command-ttl= allow-http ca-cert= connect-timeout= no-cookies client-id= client-secret= client-credentials client-key= client-key-alg= device-code jwt-bearer-file= id-token-file= idp-issuer= idp-token-endpoint= idp-client-id= idp-client-secret= static-oauth-client-info= static-oauth-client-metadata= client-metadata-url= scope= resource= no-resource no-dpop authorize-param= callback-port= callback-path= host= auth-timeout= no-browser store= sse= streamable-http= ignore-tool= max-message-size= max-in-flight= max-bytes-in-flight= request-timeout= keepalive= output-transport= v/verbose q/quiet log-level= debug silent h/help V/version
 end
 
 function __fish_mcp_bridge_needs_command
@@ -81,6 +81,7 @@ none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l allow-http -d 'Allow plain http:// to a host other than this machine'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l client-credentials -d 'Authorize as a service with no user: the client credentials grant with --client-id and --client-secret (no browser, no registration)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l device-code -d 'Log in with the device authorization grant (RFC 8628): open the address shown, on any device, and approve the code; for machines with no browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-dpop -d 'Never bind tokens to a DPoP key (RFC 9449), even where the authorization server offers it'
 complete -c mcp-bridge -n "__fish_mcp_bridge_needs_command" -l no-browser -d 'Print the login URL instead of opening a browser'
@@ -145,6 +146,7 @@ none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l allow-http -d 'Allow plain http:// to a host other than this machine'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l client-credentials -d 'Authorize as a service with no user: the client credentials grant with --client-id and --client-secret (no browser, no registration)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l device-code -d 'Log in with the device authorization grant (RFC 8628): open the address shown, on any device, and approve the code; for machines with no browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-dpop -d 'Never bind tokens to a DPoP key (RFC 9449), even where the authorization server offers it'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand login" -l no-browser -d 'Print the login URL instead of opening a browser'
@@ -233,6 +235,7 @@ none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l allow-http -d 'Allow plain http:// to a host other than this machine'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l client-credentials -d 'Authorize as a service with no user: the client credentials grant with --client-id and --client-secret (no browser, no registration)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l device-code -d 'Log in with the device authorization grant (RFC 8628): open the address shown, on any device, and approve the code; for machines with no browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-dpop -d 'Never bind tokens to a DPoP key (RFC 9449), even where the authorization server offers it'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand check" -l no-browser -d 'Print the login URL instead of opening a browser'
@@ -306,6 +309,7 @@ none\t'No logs at all'"
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l allow-http -d 'Allow plain http:// to a host other than this machine'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-cookies -d 'Keep no cookies from the server. By default the cookies it sets are kept for the run (never on disk, never sent to the authorization server), for load balancers that pin a session with one'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l client-credentials -d 'Authorize as a service with no user: the client credentials grant with --client-id and --client-secret (no browser, no registration)'
+complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l device-code -d 'Log in with the device authorization grant (RFC 8628): open the address shown, on any device, and approve the code; for machines with no browser'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-resource -d 'Leave out the RFC 8707 `resource` parameter, for authorization servers that reject it (Microsoft Entra)'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-dpop -d 'Never bind tokens to a DPoP key (RFC 9449), even where the authorization server offers it'
 complete -c mcp-bridge -n "__fish_mcp_bridge_using_subcommand import; and __fish_seen_subcommand_from mcp-remote" -l no-browser -d 'Print the login URL instead of opening a browser'

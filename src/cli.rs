@@ -314,6 +314,10 @@ pub(crate) struct OAuthArgs {
     #[arg(long, value_name = "ALG", env = env::MCP_BRIDGE_CLIENT_KEY_ALG, requires = "client_key")]
     pub(crate) client_key_alg: Option<String>,
 
+    /// Log in with the device authorization grant (RFC 8628): open the address shown, on any device, and approve the code; for machines with no browser.
+    #[arg(long, env = env::MCP_BRIDGE_DEVICE_CODE, conflicts_with_all = ["client_credentials", "jwt_bearer_file", "id_token_file"])]
+    pub(crate) device_code: bool,
+
     /// Authorize as a workload with the JWT-bearer grant (RFC 7523): the platform's identity token in FILE, read again for every token request.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = env::MCP_BRIDGE_JWT_BEARER_FILE, conflicts_with_all = ["client_credentials", "id_token_file"])]
     pub(crate) jwt_bearer_file: Option<PathBuf>,

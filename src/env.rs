@@ -35,6 +35,8 @@ pub(crate) const MCP_BRIDGE_CLIENT_CREDENTIALS: &str = "MCP_BRIDGE_CLIENT_CREDEN
 pub(crate) const MCP_BRIDGE_CLIENT_KEY: &str = "MCP_BRIDGE_CLIENT_KEY";
 /// The JWS algorithm for the client's key (same as `--client-key-alg`).
 pub(crate) const MCP_BRIDGE_CLIENT_KEY_ALG: &str = "MCP_BRIDGE_CLIENT_KEY_ALG";
+/// `true` to log in with the device authorization grant (same as `--device-code`).
+pub(crate) const MCP_BRIDGE_DEVICE_CODE: &str = "MCP_BRIDGE_DEVICE_CODE";
 /// A workload identity token file for the JWT-bearer grant (same as `--jwt-bearer-file`).
 pub(crate) const MCP_BRIDGE_JWT_BEARER_FILE: &str = "MCP_BRIDGE_JWT_BEARER_FILE";
 /// An OpenID Connect ID token file for enterprise SSO (same as `--id-token-file`).

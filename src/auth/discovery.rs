@@ -47,7 +47,7 @@ pub(crate) struct AsMetadata {
     pub(crate) iss_parameter_supported: bool,
     pub(crate) grant_types_supported: Option<Vec<String>>,
     pub(crate) dpop_signing_alg_values_supported: Option<Vec<String>>,
-    /// Where a device code login would start (RFC 8628), as published (not used yet).
+    /// Where a device code login starts (RFC 8628), as published; checked when used.
     pub(crate) device_authorization_endpoint: Option<String>,
 }
 

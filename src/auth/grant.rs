@@ -1,5 +1,5 @@
-//! How the bridge obtains tokens for a server: a person in a browser, or a service with no
-//! person at all (its own credentials, a workload identity token, an enterprise ID token).
+//! How the bridge obtains tokens for a server: a person in a browser (here or on another
+//! device), or a service with no person at all (its own credentials, a workload identity token, an enterprise ID token).
 
 use crate::store::GrantKind;
 use std::path::PathBuf;
@@ -10,6 +10,9 @@ pub(crate) enum Grant {
     /// Authorization code with PKCE in the user's browser (the default).
     #[default]
     Browser,
+    /// The device authorization grant (RFC 8628, `--device-code`): a person, with a browser
+    /// on another device.
+    DeviceCode,
     /// The client credentials grant (`--client-credentials`): the client's secret or key.
     ClientCredentials,
     /// The JWT-bearer grant (RFC 7523) with the workload identity token in this file
@@ -40,6 +43,7 @@ impl Grant {
     pub(crate) fn kind(&self) -> GrantKind {
         match self {
             Grant::Browser => GrantKind::Browser,
+            Grant::DeviceCode => GrantKind::DeviceCode,
             Grant::ClientCredentials => GrantKind::ClientCredentials,
             Grant::JwtBearer { .. } => GrantKind::JwtBearer,
             Grant::Enterprise(_) => GrantKind::Enterprise,
@@ -49,6 +53,6 @@ impl Grant {
     /// A grant with no person: no browser, no registration, and a new token costs one
     /// request, so one is fetched ahead of expiry as after a 401.
     pub(crate) fn is_service(&self) -> bool {
-        !matches!(self, Grant::Browser)
+        !matches!(self, Grant::Browser | Grant::DeviceCode)
     }
 }

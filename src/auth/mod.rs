@@ -12,6 +12,7 @@ pub(crate) mod browser;
 pub(crate) mod callback;
 pub(crate) mod challenge;
 mod credentials;
+mod device;
 pub(crate) mod discovery;
 pub(crate) mod dpop;
 mod flow;

@@ -33,6 +33,8 @@ pub(crate) struct ClientIdentity {
     /// Extra client metadata merged into the registration request (mcp-remote's
     /// `--static-oauth-client-metadata`).
     pub(crate) extra_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Register for the device authorization grant too (`--device-code`).
+    pub(crate) device_grant: bool,
 }
 
 /// Where a client identity came from.
@@ -196,10 +198,14 @@ async fn register(
 ) -> Result<Registration, AuthError> {
     check_endpoint(endpoint, "registration endpoint")?;
     let method = registration_method(metadata);
+    let mut grant_types = vec!["authorization_code", "refresh_token"];
+    if options.device_grant {
+        grant_types.push(super::device::GRANT);
+    }
     let mut body = serde_json::json!({
         "client_name": "mcp-bridge",
         "redirect_uris": [redirect_uri.as_str()],
-        "grant_types": ["authorization_code", "refresh_token"],
+        "grant_types": grant_types,
         "response_types": ["code"],
         "token_endpoint_auth_method": method,
         "application_type": "native",

@@ -122,10 +122,23 @@ pub(crate) async fn form_grant(
     params: &[(&str, &str)],
     client_assertion: Option<&str>,
 ) -> Result<Issued, AuthError> {
+    let response = post_form(via, token_endpoint, registration, params, client_assertion).await?;
+    token_response(&response)
+}
+
+/// POSTs a form to an authorization server endpoint with the client's authentication (see
+/// [`form_grant`]) and hands back the answer, whatever its status.
+pub(crate) async fn post_form(
+    via: Via<'_>,
+    endpoint: &Url,
+    registration: &Registration,
+    params: &[(&str, &str)],
+    client_assertion: Option<&str>,
+) -> Result<oauth2::HttpResponse, AuthError> {
     let (body, basic) = client_form(registration, params, client_assertion);
     let mut request = http::Request::builder()
         .method(http::Method::POST)
-        .uri(token_endpoint.as_str())
+        .uri(endpoint.as_str())
         .header(http::header::ACCEPT, "application/json")
         .header(
             http::header::CONTENT_TYPE,
@@ -137,7 +150,11 @@ pub(crate) async fn form_grant(
     let request = request
         .body(body.into_bytes())
         .map_err(|e| AuthError::Token(format!("bad token request: {e}")))?;
-    let response = send(via.http, request, via.dpop).await?;
+    send(via.http, request, via.dpop).await
+}
+
+/// The tokens of a token endpoint's answer, or the error it gave.
+pub(crate) fn token_response(response: &oauth2::HttpResponse) -> Result<Issued, AuthError> {
     let body = response.body();
     if !response.status().is_success() {
         return match serde_json::from_slice::<oauth2::basic::BasicErrorResponse>(body) {
@@ -368,7 +385,7 @@ async fn send(
 }
 
 /// The OAuth `error` code of an error response body.
-fn error_code(body: &[u8]) -> Option<String> {
+pub(crate) fn error_code(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     Some(value.get("error")?.as_str()?.to_owned())
 }

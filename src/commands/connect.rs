@@ -194,6 +194,7 @@ fn auth_options(args: &OAuthArgs, callback_port: Option<u16>) -> anyhow::Result<
         }
         client.metadata_url = Some(url);
     }
+    client.device_grant = args.device_code;
     if let Some(path) = &args.client_key {
         let key = ClientKey::load(path, args.client_key_alg.as_deref())
             .map_err(|e| usage(anyhow::anyhow!(e)))?;
@@ -272,6 +273,9 @@ fn grant(args: &OAuthArgs) -> anyhow::Result<Grant> {
     }
     if args.client_credentials {
         return Ok(Grant::ClientCredentials);
+    }
+    if args.device_code {
+        return Ok(Grant::DeviceCode);
     }
     if args.client_key.is_some() {
         return Err(usage(anyhow::anyhow!(

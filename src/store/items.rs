@@ -54,6 +54,7 @@ pub(crate) struct Tokens {
 pub(crate) enum GrantKind {
     #[default]
     Browser,
+    DeviceCode,
     ClientCredentials,
     JwtBearer,
     Enterprise,
@@ -64,6 +65,7 @@ impl GrantKind {
     pub(crate) fn describe(self) -> &'static str {
         match self {
             GrantKind::Browser => "browser login",
+            GrantKind::DeviceCode => "device code",
             GrantKind::ClientCredentials => "client credentials",
             GrantKind::JwtBearer => "JWT bearer (workload identity)",
             GrantKind::Enterprise => "enterprise SSO (ID-JAG)",

@@ -92,6 +92,7 @@ async fn refused(script: Script) -> (String, String, Vec<Vec<String>>, MockOAuth
 
 mod adversarial;
 mod client;
+mod device;
 mod discovery;
 mod dpop;
 mod flow;

@@ -4,8 +4,12 @@
 use super::{FlowState, OAuth, derived_port};
 use crate::auth::challenge::Challenge;
 use crate::auth::discovery::{self, Discovery};
+use crate::auth::dpop::DpopKey;
+use crate::auth::grant::Grant;
 use crate::auth::registration::{self, Source};
-use crate::auth::{AuthError, flow};
+use crate::auth::{AuthError, device, flow, token};
+use crate::store::Registration;
+use url::Url;
 
 impl OAuth {
     /// Discovery, client identity, browser, token; the caller holds both locks.
@@ -27,6 +31,21 @@ impl OAuth {
         flow::require_s256(methods.as_deref())?;
         let scopes = self.choose_scopes(&discovery, challenge, step_up_scopes);
         let dpop = self.new_dpop_key(&discovery)?;
+        if matches!(self.options.grant, Grant::DeviceCode) {
+            let (issued, registration) = self
+                .device_code(&discovery, &scopes, dpop.as_deref())
+                .await?;
+            return self
+                .finish_login(
+                    flow,
+                    discovery,
+                    &scopes,
+                    issued,
+                    &registration,
+                    dpop.as_deref(),
+                )
+                .await;
+        }
         // One retry with a fresh registration if the server no longer knows a cached one.
         let mut retried = false;
         let (issued, registration) = loop {
@@ -70,16 +89,37 @@ impl OAuth {
                 Err(e) => return Err(e),
             }
         };
-        let tokens = self.tokens_from(
+        self.finish_login(
+            flow,
+            discovery,
+            &scopes,
             issued,
             &registration,
-            &discovery.resource,
-            &scopes,
-            None,
             dpop.as_deref(),
+        )
+        .await
+    }
+
+    /// Keeps the tokens a login obtained: stored, in use, and remembered as this process's.
+    async fn finish_login(
+        &self,
+        flow: &mut FlowState,
+        discovery: Discovery,
+        scopes: &[String],
+        issued: token::Issued,
+        registration: &Registration,
+        dpop: Option<&DpopKey>,
+    ) -> Result<(), AuthError> {
+        let tokens = self.tokens_from(
+            issued,
+            registration,
+            &discovery.resource,
+            scopes,
+            None,
+            dpop,
         )?;
         self.store.put_tokens(&tokens).await?;
-        flow.requested = scopes;
+        flow.requested = scopes.to_vec();
         flow.discovery = Some(discovery);
         self.adopt(tokens.clone());
         tracing::info!(issuer = %tokens.issuer, "authorized");
@@ -88,6 +128,69 @@ impl OAuth {
             .write()
             .expect("token lock is never poisoned") = Some(tokens);
         Ok(())
+    }
+
+    /// The device authorization grant: the client (registered for it where need be, once
+    /// more if the server no longer knows a cached one), then the code shown and polled for.
+    async fn device_code(
+        &self,
+        discovery: &Discovery,
+        scopes: &[String],
+        dpop: Option<&DpopKey>,
+    ) -> Result<(token::Issued, Registration), AuthError> {
+        // The client is registered as a native app with its usual loopback redirect URI
+        // (which a device login never listens on), so one registration serves both ways.
+        let port = self
+            .options
+            .callback_port
+            .unwrap_or_else(|| derived_port(&self.server_id));
+        let redirect_uri = Url::parse(&format!(
+            "http://{}:{port}{}",
+            self.options.callback_host, self.options.callback_path
+        ))
+        .map_err(|e| AuthError::Refused(format!("no redirect URI for the device client: {e}")))?;
+        let mut retried = false;
+        loop {
+            let (registration, source) = registration::client_for(
+                &self.http,
+                &self.store,
+                &discovery.metadata,
+                &redirect_uri,
+                &self.options.client,
+                scopes,
+            )
+            .await
+            .map_err(|e| static_token_hint(discovery, e))?;
+            let login = device::DeviceLogin {
+                metadata: &discovery.metadata,
+                registration: &registration,
+                scopes,
+                resource: self
+                    .options
+                    .send_resource
+                    .then_some(discovery.resource.as_str()),
+                server: &self.describe(),
+                timeout: self.options.timeout,
+                cancel: &self.cancel,
+                dpop,
+            };
+            match device::device_login(&self.http, login).await {
+                Ok(issued) => return Ok((issued, registration)),
+                // A cached client from a browser login may not be allowed the device grant.
+                Err(AuthError::InvalidClient(e))
+                    if !retried && matches!(source, Source::Cached | Source::Registered) =>
+                {
+                    tracing::info!(
+                        "the authorization server refused the stored registration ({e}); registering again"
+                    );
+                    self.store
+                        .forget_registration(&discovery.metadata.issuer, redirect_uri.as_str())
+                        .await?;
+                    retried = true;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// The scopes to request: a step-up's union (which already holds `--scope`'s), else

@@ -86,9 +86,9 @@ impl OAuth {
                 );
                 refusal.record(flow, &refused, self.jwt_bearer(&request, &jag).await)?
             }
-            Grant::Browser => {
+            Grant::Browser | Grant::DeviceCode => {
                 return Err(AuthError::Refused(
-                    "a browser login is not a service grant".into(),
+                    "a login by a person is not a service grant".into(),
                 ));
             }
         };

@@ -103,6 +103,10 @@ pub struct Script {
     /// Like Microsoft Entra: a request with RFC 8707 `resource` is refused
     /// (`invalid_target`), one without it is served.
     pub refuses_resource: bool,
+    /// RFC 8628: how long device codes live, and whether the first poll is told to slow
+    /// down.
+    pub device_lifetime: Duration,
+    pub device_slow_down: bool,
     /// DPoP (RFC 9449): a nonce both servers insist on (`use_dpop_nonce` until a proof
     /// carries it).
     pub dpop_nonce: Option<String>,
@@ -135,6 +139,8 @@ impl Default for Script {
             authorize_delay: Duration::ZERO,
             refuses_resource: false,
             dpop_nonce: None,
+            device_lifetime: Duration::from_secs(600),
+            device_slow_down: false,
         }
     }
 }
@@ -218,6 +224,14 @@ struct Access {
 }
 
 #[derive(Debug, Clone)]
+struct Device {
+    client_id: String,
+    scope: Option<String>,
+    approved: Option<bool>,
+    expires_at: Instant,
+}
+
+#[derive(Debug, Clone)]
 struct Refresh {
     client_id: String,
     scope: Option<String>,
@@ -228,6 +242,8 @@ struct Refresh {
 struct Db {
     clients: HashMap<String, Client>,
     codes: HashMap<String, Code>,
+    /// Device codes (RFC 8628) and whether the person approved (`None`: not yet).
+    devices: HashMap<String, Device>,
     access: HashMap<String, Access>,
     refresh: HashMap<String, Refresh>,
     next: u64,
@@ -377,6 +393,13 @@ impl MockOAuth {
             _shutdown: tx,
         };
         (oauth, mcp)
+    }
+
+    /// The person at the device approves (or denies) every code waiting.
+    pub fn decide_devices(&self, approve: bool) {
+        for d in self.state.db.lock().unwrap().devices.values_mut() {
+            d.approved.get_or_insert(approve);
+        }
     }
 
     /// Changes the script.

@@ -3,7 +3,8 @@
 //! token check that stands in front of the MCP server.
 
 use super::{
-    Access, CUSTOM_PRM, Client, Code, Db, Iss, MetaAt, PrmAt, Refresh, Script, Seen, Shared, Side,
+    Access, CUSTOM_PRM, Client, Code, Db, Device, Iss, MetaAt, PrmAt, Refresh, Script, Seen,
+    Shared, Side,
 };
 use axum::Router;
 use axum::body::Bytes;
@@ -106,6 +107,7 @@ fn dispatch(state: &Shared, side: Side, seen: &Seen) -> (Response, String) {
     match (seen.method.clone(), name) {
         (Method::GET, "/authorize") => authorize(state, &script, seen),
         (Method::POST, "/token") => token(state, &script, seen),
+        (Method::POST, "/device") => device_authorization(state, &script, seen),
         (Method::POST, "/register") => register(state, seen),
         (Method::POST, "/revoke") => revoke(state, seen),
         _ => not_found(),
@@ -338,6 +340,40 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
             bad(StatusCode::BAD_REQUEST, "invalid_target", "no resource")
         }
         Some("client_credentials") => Ok(seen.param("scope").map(str::to_owned)),
+        Some(DEVICE_CODE) => {
+            let code = seen.param("device_code").unwrap_or("");
+            let slow = script.device_slow_down && seen_polls(state, code) == 0;
+            match db.devices.get(code).cloned() {
+                None => bad(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown device code",
+                ),
+                Some(d) if d.client_id != client_id => bad(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "another client's code",
+                ),
+                Some(d) if d.expires_at <= Instant::now() => {
+                    bad(StatusCode::BAD_REQUEST, "expired_token", "expired")
+                }
+                Some(_) if slow => bad(StatusCode::BAD_REQUEST, "slow_down", "first poll"),
+                Some(Device { approved: None, .. }) => {
+                    bad(StatusCode::BAD_REQUEST, "authorization_pending", "pending")
+                }
+                Some(Device {
+                    approved: Some(false),
+                    ..
+                }) => bad(StatusCode::BAD_REQUEST, "access_denied", "denied"),
+                Some(_) if resource.is_none() && !script.refuses_resource => {
+                    bad(StatusCode::BAD_REQUEST, "invalid_target", "no resource")
+                }
+                Some(d) => {
+                    db.devices.remove(code);
+                    Ok(d.scope)
+                }
+            }
+        }
         // RFC 7523: a workload token ("wif-ok...") or an ID-JAG this server's own token
         // exchange minted for it.
         Some(JWT_BEARER) => {
@@ -410,6 +446,50 @@ fn token(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
 }
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// The device polls for `code` seen so far (before this one).
+fn seen_polls(state: &Shared, code: &str) -> usize {
+    state
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.param("device_code") == Some(code))
+        .count()
+}
+
+/// RFC 8628 section 3.1: a device code for an authenticated client, one poll a second.
+fn device_authorization(state: &Shared, script: &Script, seen: &Seen) -> (Response, String) {
+    let mut db = state.db.lock().unwrap();
+    let client_id = match client_auth(&db, false, seen) {
+        Ok(id) => id,
+        Err(e) => return e.answer(),
+    };
+    db.next += 1;
+    let n = db.next;
+    let device_code = format!("dc-{n}");
+    let user_code = format!("WDJB-{n:04}");
+    db.devices.insert(
+        device_code.clone(),
+        Device {
+            client_id,
+            scope: seen.param("scope").map(str::to_owned),
+            approved: None,
+            expires_at: Instant::now() + script.device_lifetime,
+        },
+    );
+    let issuer = state.issuer(script);
+    let body = json!({
+        "device_code": device_code,
+        "user_code": user_code,
+        "verification_uri": format!("{issuer}/activate"),
+        "verification_uri_complete": format!("{issuer}/activate?user_code={user_code}"),
+        "expires_in": script.device_lifetime.as_secs(),
+        "interval": 1,
+    });
+    (axum::Json(body).into_response(), "device code".into())
+}
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ID_JAG: &str = "urn:ietf:params:oauth:token-type:id-jag";
 
