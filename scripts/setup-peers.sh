@@ -5,6 +5,8 @@
 #     Node 22 (npm package `node`; the conformance suite needs Node >= 22)
 #   - a Python venv at tests/interop/.venv with tests/interop/requirements.txt (mcp / FastMCP)
 #   - Debian packages for the keyring tests: gnome-keyring dbus-daemon libsecret-tools
+#   - Debian chromium, the real browser of the browser-login tests (driven headless by the
+#     npm playwright-core, which downloads no browser of its own)
 #
 # Idempotent and quick when nothing changed: each part is skipped while the lock or
 # requirements file it was installed from is unchanged. Runs as root on Debian
@@ -19,7 +21,7 @@ INTEROP="$ROOT/tests/interop"
 FORCE=0
 [[ "${1:-}" == "--force" ]] && FORCE=1
 
-APT_PACKAGES=(gnome-keyring dbus-daemon libsecret-tools openssl)
+APT_PACKAGES=(gnome-keyring dbus-daemon libsecret-tools openssl chromium)
 
 say() { echo "setup-peers: $*"; }
 die() { echo "setup-peers: error: $*" >&2; exit 1; }
@@ -49,7 +51,7 @@ is_installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
 }
 
-# --- Debian packages (keyring tests) -----------------------------------------
+# --- Debian packages (keyring tests, chromium) ---------------------------------
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   is_installed "$pkg" || missing+=("$pkg")

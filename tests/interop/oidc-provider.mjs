@@ -27,6 +27,8 @@
 //   asNonce    the authorization server requires a DPoP nonce (use_dpop_nonce round)
 //   rsNonce    the resource server requires a DPoP nonce in its proofs
 //   dpopAlgs   the authorization server's dpop_signing_alg_values_supported (default ES256)
+//   asScopes   more scopes for the authorization server's own list (scopes_supported), which
+//              is what oidc-provider checks a registration's `scope` against
 //
 // Nothing here listens on anything but 127.0.0.1, and no token or secret is printed.
 import { createHash, randomBytes } from 'node:crypto';
@@ -182,7 +184,7 @@ function mcpHandler() {
 }
 
 /** Starts the authorization server and the resource server. See the top of the file. */
-export async function startAuthStack({ asNonce = false, rsNonce = false, dpopAlgs = ['ES256'] } = {}) {
+export async function startAuthStack({ asNonce = false, rsNonce = false, dpopAlgs = ['ES256'], asScopes = [] } = {}) {
   const quiet = quietOidcNotices();
   // Imported here, inside the quiet window: it warns about the Node version on import.
   const { default: Provider, errors: oidcErrors } = await import('oidc-provider');
@@ -261,7 +263,7 @@ export async function startAuthStack({ asNonce = false, rsNonce = false, dpopAlg
       clientDefaults: { id_token_signed_response_alg: 'ES256' },
       jwks: { keys: [signingJwk] },
       cookies: { keys: [randomBytes(32).toString('base64url')] },
-      scopes: ['openid', 'offline_access'],
+      scopes: ['openid', 'offline_access', ...asScopes],
       pkce: { required: () => true },
       findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
       clientBasedCORS: () => false,
@@ -303,6 +305,14 @@ export async function startAuthStack({ asNonce = false, rsNonce = false, dpopAlg
     const asErrors = [];
     for (const event of ['server_error', 'grant.error', 'authorization.error', 'registration_create.error', 'introspection.error', 'revocation.error']) {
       provider.on(event, (_ctx, err) => asErrors.push(`${event}: ${err?.name ?? ''} ${err?.message ?? err} ${err?.error_description ?? ''}`.trim()));
+    }
+    // Refresh tokens, codes and device codes it issued (opaque: the value is the jti), so
+    // tests can check that none of them reaches a log.
+    const issuedSecrets = new Set();
+    for (const event of ['refresh_token.saved', 'authorization_code.saved', 'device_code.saved']) {
+      provider.on(event, (model) => {
+        if (model?.jti) issuedSecrets.add(model.jti);
+      });
     }
     // Every request to the authorization server: { method, path, status, dpop }.
     const asRequests = [];
@@ -408,6 +418,8 @@ export async function startAuthStack({ asNonce = false, rsNonce = false, dpopAlg
       accepted: () => seen.filter((r) => r.ok),
       /** Every access token the resource server was shown. */
       tokens: () => [...new Set(seen.map((r) => r.token).filter(Boolean))],
+      /** Every secret to keep out of logs: access tokens seen, refresh tokens, codes, the client secret. */
+      secrets: () => [...stack.tokens(), ...issuedSecrets, clients.secret.secret],
       /** Starts a new nonce for the resource server's DPoP proofs (rsNonce only). */
       rotateRsNonce() {
         if (rsNonce) currentRsNonce = randomBytes(16).toString('base64url');

@@ -31,11 +31,14 @@ export function explain(err, { host, stack, stderr } = {}) {
 export function redact(text, stack) {
   let out = String(text);
   if (!stack) return out;
-  for (const secret of [...stack.tokens(), stack.clients.secret.secret]) out = out.split(secret).join('<redacted>');
+  for (const secret of stack.secrets()) out = out.split(secret).join('<redacted>');
   return out;
 }
 
-/** Asserts the bridge printed none of the access tokens the resource server saw, nor the client secret. */
+/**
+ * Asserts the bridge printed none of the access tokens the resource server saw, the refresh
+ * tokens and codes the authorization server issued, nor the client secret.
+ */
 export function assertNoSecrets(stderr, stack) {
   const tokens = stack.tokens();
   for (const token of tokens) {
@@ -43,7 +46,7 @@ export function assertNoSecrets(stderr, stack) {
     // A JWT's signature alone is enough to be a leak worth catching.
     assert.ok(!stderr.includes(token.split('.')[2]), 'an access token signature appears in the bridge stderr');
   }
-  assert.ok(!stderr.includes(stack.clients.secret.secret), 'the client secret appears in the bridge stderr');
+  for (const secret of stack.secrets()) assert.ok(!stderr.includes(secret), 'a token, code or secret appears in the bridge stderr');
 }
 
 /**
