@@ -125,3 +125,22 @@ export async function pageSummary(page, response) {
     text: (await page.locator('body').innerText()).trim(),
   };
 }
+
+/** On oidc-provider's device code input page (verification_uri): types the code, continues. */
+export async function enterUserCode(page, code) {
+  await page.waitForSelector('input[name=user_code]');
+  await page.fill('input[name=user_code]', code);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit][form="op.deviceInputForm"]')]);
+}
+
+/**
+ * On oidc-provider's device confirmation page: returns the code it shows, then continues
+ * (allow) or aborts. Resolves once the browser has moved on.
+ */
+export async function confirmDevice(page, { allow = true } = {}) {
+  await page.waitForSelector('form[id="op.deviceConfirmForm"]', { state: 'attached' });
+  const shown = (await page.locator('code').first().innerText()).trim();
+  const button = allow ? 'button[autofocus][form="op.deviceConfirmForm"]' : 'button[name=abort]';
+  const [response] = await Promise.all([page.waitForNavigation(), page.click(button)]);
+  return { shown, response };
+}

@@ -27,6 +27,9 @@
 //   asNonce    the authorization server requires a DPoP nonce (use_dpop_nonce round)
 //   rsNonce    the resource server requires a DPoP nonce in its proofs
 //   dpopAlgs   the authorization server's dpop_signing_alg_values_supported (default ES256)
+//   deviceInterval  the `interval` of device authorization responses (oidc-provider names none,
+//              which means 5 s; 1 keeps the tests quick); null leaves it out
+//   deviceComplete  false leaves verification_uri_complete out of device authorization responses
 //   asScopes   more scopes for the authorization server's own list (scopes_supported), which
 //              is what oidc-provider checks a registration's `scope` against
 //
@@ -184,7 +187,14 @@ function mcpHandler() {
 }
 
 /** Starts the authorization server and the resource server. See the top of the file. */
-export async function startAuthStack({ asNonce = false, rsNonce = false, dpopAlgs = ['ES256'], asScopes = [] } = {}) {
+export async function startAuthStack({
+  asNonce = false,
+  rsNonce = false,
+  dpopAlgs = ['ES256'],
+  asScopes = [],
+  deviceInterval = 1,
+  deviceComplete = true,
+} = {}) {
   const quiet = quietOidcNotices();
   // Imported here, inside the quiet window: it warns about the Node version on import.
   const { default: Provider, errors: oidcErrors } = await import('oidc-provider');
@@ -300,6 +310,15 @@ export async function startAuthStack({ asNonce = false, rsNonce = false, dpopAlg
           },
         },
       },
+    });
+    // The device authorization response as the options say (RFC 8628 section 3.2).
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.oidc?.route !== 'device_authorization' || !ctx.body?.device_code) return;
+      const body = { ...ctx.body };
+      if (deviceInterval !== null) body.interval = deviceInterval;
+      if (!deviceComplete) delete body.verification_uri_complete;
+      ctx.body = body;
     });
     // What the authorization server refused or failed at, for test diagnostics.
     const asErrors = [];
