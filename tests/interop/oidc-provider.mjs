@@ -79,26 +79,24 @@ function closeServer(server) {
 
 /**
  * oidc-provider announces its development defaults with console.info / console.warn; keep
- * those lines out of the test output (they are kept in `notices` for diagnostics).
+ * those lines out of the test output (they are kept in `notices` for diagnostics). Installed
+ * once per process and left in place, so stacks that overlap cannot undo each other's.
  */
+const notices = [];
+let quieted = false;
 function quietOidcNotices() {
-  const notices = [];
-  const saved = { info: console.info, warn: console.warn };
+  if (quieted) return;
+  quieted = true;
   for (const level of ['info', 'warn']) {
+    const original = console[level];
     console[level] = (...args) => {
       if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) {
         notices.push(args[0]);
         return;
       }
-      saved[level](...args);
+      original(...args);
     };
   }
-  return {
-    notices,
-    restore() {
-      Object.assign(console, saved);
-    },
-  };
 }
 
 function sha256b64url(text) {
@@ -195,8 +193,8 @@ export async function startAuthStack({
   deviceInterval = 1,
   deviceComplete = true,
 } = {}) {
-  const quiet = quietOidcNotices();
-  // Imported here, inside the quiet window: it warns about the Node version on import.
+  quietOidcNotices();
+  // Imported after the filter is in place: it warns about the Node version on import.
   const { default: Provider, errors: oidcErrors } = await import('oidc-provider');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-oidc-'));
   const asServer = http.createServer();
@@ -432,7 +430,7 @@ export async function startAuthStack({
       seen,
       asErrors,
       asRequests,
-      notices: quiet.notices,
+      notices,
       /** The requests that carried a token and were let through. */
       accepted: () => seen.filter((r) => r.ok),
       /** Every access token the resource server was shown. */
@@ -454,14 +452,12 @@ export async function startAuthStack({
       },
       async close() {
         await Promise.all([closeServer(asServer), closeServer(rsServer)]);
-        quiet.restore();
         rmSync(dir, { recursive: true, force: true });
       },
     };
     return stack;
   } catch (err) {
     await Promise.all([closeServer(asServer), closeServer(rsServer)]);
-    quiet.restore();
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
