@@ -246,19 +246,24 @@ impl Era {
     /// Decides the era with the first message (per the 2026-07-28 compatibility rules) and
     /// hands the message on in it.
     async fn decide(&mut self, first: Message) -> Result<(), Error> {
-        if self.protocol == Protocol::Legacy {
-            self.decided(false, "--protocol legacy");
-            return self.pass_through(first).await;
-        }
-        if self.mode.sse_first() {
-            self.decided(
-                false,
-                "HTTP+SSE was asked for, and it has only the initialize era",
-            );
-            return self.pass_through(first).await;
-        }
         let is_initialize = first.method() == Some("initialize") && first.kind() == Kind::Request;
         let modern_host = shapes::modern_version_of(&first).is_some();
+        // Pinned to the initialize era: no probe, but a 2026-07-28 host is still translated.
+        let pinned = if self.protocol == Protocol::Legacy {
+            Some("--protocol legacy")
+        } else if self.mode.sse_first() {
+            Some("HTTP+SSE was asked for, and it has only the initialize era")
+        } else {
+            None
+        };
+        if let Some(why) = pinned {
+            self.decided(false, why);
+            if modern_host {
+                let meta = shapes::meta_of(&first);
+                return self.connect_modern_host(first, &meta).await;
+            }
+            return self.pass_through(first).await;
+        }
         // The memory is a hint for an initialize-era host only: a 2026-07-28 host needs the
         // probe's answer whatever the server spoke last time (it may have moved on).
         let remembered = match &self.memory {
@@ -342,20 +347,26 @@ impl Era {
                 self.fail_first(&first, Error::NotModern).await?;
             }
             (probe::Found::Legacy(_), _) if modern_host => {
-                let legacy = self.legacy();
-                let connected = ModernHost::connect(
-                    legacy,
-                    self.inbox.clone(),
-                    self.broker.clone(),
-                    first,
-                    &meta,
-                )
-                .await?;
-                if let Some(connected) = connected {
-                    self.state = State::ModernHost(connected);
-                }
+                self.connect_modern_host(first, &meta).await?;
             }
             (probe::Found::Legacy(_), _) => return self.pass_through(first).await,
+        }
+        Ok(())
+    }
+
+    /// A 2026-07-28 host on an `initialize`-era server: the handshake upstream with what the
+    /// host's `_meta` says, then its first message.
+    async fn connect_modern_host(
+        &mut self,
+        first: Message,
+        meta: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), Error> {
+        let legacy = self.legacy();
+        let connected =
+            ModernHost::connect(legacy, self.inbox.clone(), self.broker.clone(), first, meta)
+                .await?;
+        if let Some(connected) = connected {
+            self.state = State::ModernHost(connected);
         }
         Ok(())
     }

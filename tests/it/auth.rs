@@ -96,6 +96,7 @@ mod device;
 mod discovery;
 mod dpop;
 mod flow;
+mod grants;
 mod processes;
 mod renewal;
 mod service;

@@ -38,7 +38,7 @@ pub(crate) fn modern_meta() -> Value {
 }
 
 /// A request from a 2026-07-28 host: `params` with the host's `_meta` merged in.
-fn modern_request(id: i64, method: &str, params: Value) -> Value {
+pub(crate) fn modern_request(id: i64, method: &str, params: Value) -> Value {
     let mut params = params;
     let meta = params
         .as_object_mut()

@@ -231,6 +231,52 @@ async fn translates_for_a_legacy_server() {
     assert_eq!(code, Some(0));
 }
 
+/// Pinned to the initialize era (`--protocol legacy`, or `--sse`, whose transport has no
+/// other): nothing is probed, and a 2026-07-28 host is still translated: the handshake goes
+/// upstream before its first call (an HTTP+SSE server refuses requests before it).
+#[tokio::test]
+async fn pinned_to_the_initialize_era_still_translates() {
+    let server = MockMcp::start(LegacyConfig::default()).await;
+    let url = server.url();
+    let sse = server.sse_url();
+    for args in [
+        vec![url.as_str(), "--protocol", "legacy"],
+        vec!["--sse", sse.as_str()],
+    ] {
+        let mut bridge = Bridge::start(&args);
+        let echo = modern_request(
+            1,
+            "tools/call",
+            json!({"name": "echo", "arguments": {"text": "pinned"}}),
+        );
+        bridge.send(echo).await;
+        let (answer, _) = bridge.recv_answer(json!(1)).await;
+        assert_eq!(
+            answer["result"]["content"][0]["text"], "pinned",
+            "{args:?}: {answer}"
+        );
+        let (code, _) = bridge.finish().await;
+        assert_eq!(code, Some(0));
+    }
+    let posts: Vec<_> = server
+        .http(Method::POST)
+        .iter()
+        .map(|r| r.rpc_method().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        !posts.iter().any(|m| m == "server/discover"),
+        "never probed: {posts:?}"
+    );
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|m| *m == "notifications/initialized")
+            .count(),
+        2,
+        "one handshake each: {posts:?}"
+    );
+}
+
 /// Modern host, legacy server: a request at a protocol version the bridge does not serve
 /// gets "unsupported version" (listing 2026-07-28) from the bridge, not from the server.
 #[tokio::test]
