@@ -335,7 +335,7 @@ async fn receive(
     let page = match &outcome {
         Ok(_) => Page::Success,
         Err(CallbackError::StateMismatch) => Page::StateMismatch,
-        Err(CallbackError::Denied { .. }) => Page::Denied,
+        Err(CallbackError::Denied { error, .. }) => Page::Denied(denied_message(error)),
         Err(_) => Page::Malformed,
     };
     let mut result_tx = shared
@@ -438,12 +438,38 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The page for an RFC 6749 error code: what it means, in words of our own (nothing the
+/// server sent is shown), and what to do next.
+fn denied_message(code: &str) -> &'static str {
+    match code {
+        "access_denied" => {
+            "Access was declined (at the consent screen, or by a policy). You can close this tab; your application shows the details."
+        }
+        "invalid_scope" => {
+            "The permissions asked for are not ones this server grants. You can close this tab; your application shows the details."
+        }
+        "unauthorized_client" => {
+            "This application is not allowed to sign in this way. You can close this tab; your application shows the details."
+        }
+        "server_error" | "temporarily_unavailable" => {
+            "The authorization server had a problem. You can close this tab and try again later."
+        }
+        "login_required" | "interaction_required" | "consent_required" => {
+            "The authorization server needs you to sign in or consent first. You can close this tab and start the login again from your application."
+        }
+        _ => {
+            "The authorization server did not grant access. You can close this tab; your application shows the details."
+        }
+    }
+}
+
 /// The pages the browser sees. All are static: nothing from the request is reflected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Page {
     Success,
     StateMismatch,
-    Denied,
+    /// With what the server's error code means ([`denied_message`]).
+    Denied(&'static str),
     Malformed,
     Finished,
     NotFound,
@@ -461,17 +487,13 @@ impl IntoResponse for Page {
             Page::StateMismatch => (
                 StatusCode::BAD_REQUEST,
                 "Not this login",
-                "This sign-in response does not belong to the login in progress (it may come from an old tab). It was ignored; finish signing in from the newest tab the application opened.",
+                "This sign-in response does not belong to the login in progress (it may come from an old tab). It was ignored: finish signing in from the newest tab the application opened, and close this one.",
             ),
-            Page::Denied => (
-                StatusCode::BAD_REQUEST,
-                "Login failed",
-                "The authorization server did not grant access. Return to your application for details.",
-            ),
+            Page::Denied(message) => (StatusCode::BAD_REQUEST, "Login failed", message),
             Page::Malformed => (
                 StatusCode::BAD_REQUEST,
                 "Login failed",
-                "The sign-in response was incomplete. Start the login again from your application.",
+                "The sign-in response was incomplete. You can close this tab and start the login again from your application.",
             ),
             Page::Finished => (
                 StatusCode::GONE,

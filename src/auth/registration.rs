@@ -212,8 +212,21 @@ async fn register(
         "software_id": "mcp-bridge",
         "software_version": env!("CARGO_PKG_VERSION"),
     });
-    if !scopes.is_empty() {
-        body["scope"] = serde_json::Value::String(scopes.join(" "));
+    // The client's `scope` (RFC 7591) may only hold scopes the authorization server knows:
+    // the resource's own scopes are often not in its list, and some servers refuse a
+    // registration over them. The authorization request asks for them all the same.
+    let registrable: Vec<&str> = scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|s| {
+            metadata
+                .scopes_supported
+                .as_ref()
+                .is_none_or(|known| known.iter().any(|k| k == s))
+        })
+        .collect();
+    if !registrable.is_empty() {
+        body["scope"] = serde_json::Value::String(registrable.join(" "));
     }
     if let (Some(extra), Some(object)) = (&options.extra_metadata, body.as_object_mut()) {
         for (k, v) in extra {
@@ -222,20 +235,35 @@ async fn register(
     }
     tracing::info!(issuer = %metadata.issuer, "registering mcp-bridge with the authorization server");
     let what = "the client registration request";
-    let resp = http
-        .for_url(endpoint)?
-        .post(endpoint.clone())
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| AuthError::send(what, e))?;
-    let status = resp.status();
-    let bytes = net::read_body(resp, RESPONSE_LIMIT)
-        .await
-        .map_err(|e| AuthError::body(what, e))?;
-    if !status.is_success() {
-        let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
+    let bytes = loop {
+        let resp = http
+            .for_url(endpoint)?
+            .post(endpoint.clone())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| AuthError::send(what, e))?;
+        let status = resp.status();
+        let bytes = net::read_body(resp, RESPONSE_LIMIT)
+            .await
+            .map_err(|e| AuthError::body(what, e))?;
+        if status.is_success() {
+            break bytes;
+        }
+        let error = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+        let code = error.as_ref().and_then(|v| v.get("error")?.as_str());
+        // A server that still finds fault with the scope registers the client without one.
+        if code == Some("invalid_client_metadata")
+            && let Some(object) = body.as_object_mut()
+            && object.remove("scope").is_some()
+        {
+            tracing::info!(
+                "the authorization server refused the registration's scope; registering without one"
+            );
+            continue;
+        }
+        let detail = error
+            .as_ref()
             .and_then(|v| {
                 let error = v.get("error")?.as_str()?.to_owned();
                 let description = v
@@ -248,7 +276,7 @@ async fn register(
         return Err(AuthError::Registration(format!(
             "the authorization server refused to register mcp-bridge: {detail}"
         )));
-    }
+    };
     let parsed: RegistrationResponse = serde_json::from_slice(&bytes).map_err(|e| {
         AuthError::Registration(format!("the registration response is not valid: {e}"))
     })?;

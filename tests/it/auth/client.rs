@@ -187,3 +187,43 @@ async fn rejected_registration_is_redone_only_once() {
     assert_eq!(oauth.hits("/token").len(), 2);
     assert_eq!(env.launches().len(), 2);
 }
+
+/// The registration's `scope` holds only scopes the authorization server lists (the
+/// resource's own scopes often are not among them, and some servers refuse them there);
+/// a server that refuses the scope anyway gets a registration without one. The authorization
+/// request asks for every scope either way.
+#[tokio::test(flavor = "multi_thread")]
+async fn registration_scope_is_what_the_server_knows() {
+    let script = Script {
+        challenge_scope: Some("mcp:tools".into()),
+        ..Script::default()
+    }
+    .meta(json!({"scopes_supported": ["openid", "offline_access"]}));
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let url = mcp.url();
+    session(&env, &[&url, "--auth-timeout", "10"]).await;
+    let registration = one(oauth.hits("/register"), "registration").json();
+    assert_eq!(registration["scope"], "offline_access", "{registration}");
+    let authorize = one(oauth.hits("/authorize"), "authorization request");
+    let asked: HashSet<&str> = authorize.param("scope").unwrap().split(' ').collect();
+    assert!(
+        asked.contains("mcp:tools") && asked.contains("offline_access"),
+        "{asked:?}"
+    );
+
+    let script = Script {
+        challenge_scope: Some("mcp:tools".into()),
+        register_refuses_scope: true,
+        ..Script::default()
+    };
+    let (oauth, mcp) = MockOAuth::start(script).await;
+    let env = AuthEnv::new(Browse::Follow);
+    let url = mcp.url();
+    session(&env, &[&url, "--auth-timeout", "10"]).await;
+    let tries = oauth.hits("/register");
+    assert_eq!(tries.len(), 2, "refused with a scope, registered without");
+    assert_eq!(tries[0].outcome, "invalid_client_metadata (scope)");
+    assert!(tries[1].json().get("scope").is_none());
+    assert_eq!(oauth.grants("authorization_code").len(), 1);
+}

@@ -107,6 +107,8 @@ pub struct Script {
     /// down.
     pub device_lifetime: Duration,
     pub device_slow_down: bool,
+    /// Registration refuses any `scope` (`invalid_client_metadata`).
+    pub register_refuses_scope: bool,
     /// DPoP (RFC 9449): a nonce both servers insist on (`use_dpop_nonce` until a proof
     /// carries it).
     pub dpop_nonce: Option<String>,
@@ -141,6 +143,7 @@ impl Default for Script {
             dpop_nonce: None,
             device_lifetime: Duration::from_secs(600),
             device_slow_down: false,
+            register_refuses_scope: false,
         }
     }
 }

@@ -108,6 +108,13 @@ fn dispatch(state: &Shared, side: Side, seen: &Seen) -> (Response, String) {
         (Method::GET, "/authorize") => authorize(state, &script, seen),
         (Method::POST, "/token") => token(state, &script, seen),
         (Method::POST, "/device") => device_authorization(state, &script, seen),
+        (Method::POST, "/register")
+            if script.register_refuses_scope && seen.json().get("scope").is_some() =>
+        {
+            bad::<()>(StatusCode::BAD_REQUEST, "invalid_client_metadata", "scope")
+                .unwrap_err()
+                .answer()
+        }
         (Method::POST, "/register") => register(state, seen),
         (Method::POST, "/revoke") => revoke(state, seen),
         _ => not_found(),
