@@ -5,7 +5,7 @@
 
 use super::connect::{LoginPolicy, connection};
 use crate::cli::RunArgs;
-use crate::era::Era;
+use crate::era::{self, Era};
 use crate::exit::{ExitStatus, usage};
 use crate::relay::{self, QuitReason, Shutdown};
 use crate::tool_filter::ToolFilter;
@@ -40,11 +40,19 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
         &shutdown.host_gone(),
         LoginPolicy::AsNeeded,
     )?;
+    let config_dir = store::config_dir().ok();
+    if let Some(dir) = &config_dir {
+        // A token helper's tokens never reach the store: remembered here for `status`.
+        let server = crate::endpoint::canonical_resource(connection.http.url());
+        era::Memory::new(dir.clone(), server)
+            .remember_helper(args.server.bearer_command.is_some())
+            .await;
+    }
     let (era, inbound) = Era::new(
         connection.http,
         mode,
         args.server.protocol,
-        store::config_dir().ok(),
+        config_dir,
         shutdown.stopped(),
     );
     let options = relay::Options {

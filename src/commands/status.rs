@@ -1,7 +1,7 @@
 //! `mcp-bridge status [URL] [--json]`: what is stored, never the secrets.
 
 use crate::exit::ExitStatus;
-use crate::store::{IndexEntry, ItemKind, Store, StoreChoice};
+use crate::store::{self, IndexEntry, ItemKind, Store, StoreChoice};
 use anyhow::Context;
 use std::io::Write;
 
@@ -21,10 +21,16 @@ pub(crate) async fn status(
         Some(s) => tokens_of(&store, s).await?,
         None => store.entries().await?,
     };
+    // Servers whose last run took a token helper's tokens: nothing of theirs is stored.
+    let mut helpers = match store::config_dir() {
+        Ok(dir) => crate::era::helper_servers(dir).await,
+        Err(_) => Vec::new(),
+    };
+    helpers.retain(|h| server_id.as_ref().is_none_or(|s| s == h));
     let text = if json {
-        render_json(&entries)
+        render_json(&entries, &helpers)
     } else {
-        render_table(&entries)
+        render_table(&entries, &helpers)
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -33,11 +39,13 @@ pub(crate) async fn status(
         }
         _ => {}
     }
-    Ok(if server_id.is_some() && entries.is_empty() {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    Ok(
+        if server_id.is_some() && entries.is_empty() && helpers.is_empty() {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        },
+    )
 }
 
 /// The index entries of the tokens stored for `server_id` (never the tokens).
@@ -50,8 +58,11 @@ pub(super) async fn tokens_of(store: &Store, server_id: &str) -> anyhow::Result<
         .collect())
 }
 
-fn render_json(entries: &[IndexEntry]) -> String {
+fn render_json(entries: &[IndexEntry], helpers: &[String]) -> String {
     let now = crate::clock::now();
+    let helpers = helpers.iter().map(|server| {
+        serde_json::json!({"kind": "token_helper", "server": server, "grant": "bearer_command"})
+    });
     let items: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| {
@@ -68,6 +79,7 @@ fn render_json(entries: &[IndexEntry]) -> String {
                 "backend": e.backend,
             })
         })
+        .chain(helpers)
         .collect();
     format!(
         "{}\n",
@@ -75,12 +87,18 @@ fn render_json(entries: &[IndexEntry]) -> String {
     )
 }
 
-fn render_table(entries: &[IndexEntry]) -> String {
+fn render_table(entries: &[IndexEntry], helpers: &[String]) -> String {
+    let mut out = String::new();
+    for server in helpers {
+        out.push_str(&format!(
+            "{server}\n  grant:   bearer command (--bearer-command; its tokens are never stored)\n"
+        ));
+    }
     if entries.is_empty() {
-        return "no stored credentials\n".to_owned();
+        out.push_str("no stored credentials\n");
+        return out;
     }
     let now = crate::clock::now();
-    let mut out = String::new();
     for e in entries.iter().filter(|e| e.kind == ItemKind::Tokens) {
         let expiry = match e.expires_at {
             Some(at) if at <= now => "expired".to_owned(),

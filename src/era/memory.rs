@@ -107,6 +107,36 @@ impl Memory {
         }
     }
 
+    /// Records whether this server's requests carry a token helper's tokens
+    /// (`--bearer-command`), which the credential store never sees: `status` says so.
+    pub(crate) async fn remember_helper(&self, helper: bool) {
+        let me = self.clone();
+        let written = tokio::task::spawn_blocking(move || me.write_helper(helper)).await;
+        if !matches!(written, Ok(Ok(()))) {
+            tracing::debug!("could not remember the token helper");
+        }
+    }
+
+    fn write_helper(&self, helper: bool) -> Result<(), store::StoreError> {
+        let dir = self.file.parent().expect("eras.json lives in a directory");
+        let _lock = lock::acquire_blocking(&dir.join("eras.lock"), LOCK_TIMEOUT)?;
+        let mut all = read_all(&self.file);
+        let mut entry = entry_of(&all, &self.server);
+        let had = entry.get(HELPER).and_then(Value::as_bool) == Some(true);
+        if had == helper {
+            return Ok(());
+        }
+        if helper {
+            entry.insert(HELPER.into(), json!(true));
+            entry.entry("at").or_insert(json!(clock::now()));
+        } else {
+            entry.remove(HELPER);
+        }
+        all.insert(self.server.clone(), Value::Object(entry));
+        prune(&mut all);
+        store::write_private(&self.file, Value::Object(all).to_string().as_bytes())
+    }
+
     fn write(&self, seen: Option<Seen>) -> Result<(), store::StoreError> {
         let dir = self.file.parent().expect("eras.json lives in a directory");
         let _lock = lock::acquire_blocking(&dir.join("eras.lock"), LOCK_TIMEOUT)?;
@@ -125,22 +155,63 @@ impl Memory {
                 if old == Some(merged) {
                     false
                 } else {
-                    let mut entry = json!({"era": merged.era.as_str(), "at": clock::now()});
-                    if let Some(wire) = merged.wire {
-                        entry["transport"] = json!(wire_name(wire));
-                    }
-                    all.insert(self.server.clone(), entry);
+                    // Whatever else is remembered of the server stays.
+                    let mut entry = entry_of(&all, &self.server);
+                    entry.insert("era".into(), json!(merged.era.as_str()));
+                    entry.insert("at".into(), json!(clock::now()));
+                    match merged.wire {
+                        Some(wire) => entry.insert("transport".into(), json!(wire_name(wire))),
+                        None => entry.remove("transport"),
+                    };
+                    all.insert(self.server.clone(), Value::Object(entry));
                     prune(&mut all);
                     true
                 }
             }
-            None => all.remove(&self.server).is_some(),
+            None => {
+                let mut entry = entry_of(&all, &self.server);
+                let had = ["era", "transport"]
+                    .iter()
+                    .any(|k| entry.remove(*k).is_some());
+                if entry.keys().all(|k| k == "at") {
+                    all.remove(&self.server);
+                } else {
+                    all.insert(self.server.clone(), Value::Object(entry));
+                }
+                had
+            }
         };
         if changed {
             store::write_private(&self.file, Value::Object(all).to_string().as_bytes())?;
         }
         Ok(())
     }
+}
+
+/// The key of the token helper mark in a server's entry.
+const HELPER: &str = "bearer_command";
+
+/// The servers whose last run took its tokens from a helper (`--bearer-command`), from the
+/// era memory in `config_dir`.
+pub(crate) async fn helper_servers(config_dir: PathBuf) -> Vec<String> {
+    let file = config_dir.join("eras.json");
+    tokio::task::spawn_blocking(move || {
+        read_all(&file)
+            .into_iter()
+            .filter(|(_, v)| v.get(HELPER).and_then(Value::as_bool) == Some(true))
+            .map(|(k, _)| k)
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
+
+/// A server's entry as it is (empty if there is none).
+fn entry_of(all: &Map<String, Value>, server: &str) -> Map<String, Value> {
+    all.get(server)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A server's entry, if it is fresh and readable.
@@ -251,5 +322,23 @@ mod tests {
         let all = read_all(&file);
         assert_eq!(all.len(), MAX_SERVERS);
         assert!(!all.contains_key("marker"), "the oldest went first");
+    }
+
+    /// The token helper mark and the era live side by side: setting, forgetting or
+    /// re-learning one leaves the other.
+    #[tokio::test]
+    async fn helper_mark_and_era_are_independent() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Memory::new(dir.path().to_owned(), "http://a/mcp".into());
+        a.remember_helper(true).await;
+        a.remember_wire(Wire::Sse).await;
+        assert_eq!(helper_servers(dir.path().to_owned()).await, ["http://a/mcp"]);
+        a.forget().await;
+        assert_eq!(helper_servers(dir.path().to_owned()).await, ["http://a/mcp"]);
+        assert!(a.recall().await.is_none());
+        a.remember(Spoken::Legacy).await;
+        a.remember_helper(false).await;
+        assert!(helper_servers(dir.path().to_owned()).await.is_empty());
+        assert!(a.known_legacy().await, "the era stays");
     }
 }

@@ -15,6 +15,7 @@
 
 mod legacy_host;
 mod memory;
+pub(crate) use memory::{Memory, helper_servers};
 mod modern_host;
 mod probe;
 mod shapes;
@@ -24,7 +25,7 @@ use crate::mcp::MODERN_VERSION;
 use crate::transport::{self, Http, Inbox, Legacy, Mode, Modern, Wire};
 use crate::upstream;
 use legacy_host::LegacyHost;
-use memory::{Memory, Spoken};
+use memory::Spoken;
 use modern_host::{Broker, ModernHost};
 use std::path::PathBuf;
 use std::sync::Arc;

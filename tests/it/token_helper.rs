@@ -229,3 +229,50 @@ async fn bad_command_lines() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// `status` says a server takes a token helper's tokens (nothing of them is stored), and no
+/// longer once the server is run without one.
+#[tokio::test]
+async fn status_shows_a_token_helper() {
+    let helper = Helper::new();
+    helper.set("token", "tok-status");
+    let current = Arc::new(Mutex::new("tok-status".to_owned()));
+    let server = server(current).await;
+    let config = tempfile::tempdir().unwrap();
+    let config_dir = config.path().to_str().unwrap().to_owned();
+    let url = server.url();
+    let run = |args: Vec<String>| {
+        let config_dir = config_dir.clone();
+        Bridge::start_with(
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            move |cmd| {
+                cmd.env("MCP_BRIDGE_CONFIG_DIR", config_dir);
+            },
+        )
+    };
+    let status = || async {
+        let out = crate::support::command(config.path())
+            .args(["status", &url])
+            .env("MCP_BRIDGE_CONFIG_DIR", &config_dir)
+            .output()
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut bridge = run(vec![
+        url.clone(),
+        "--bearer-command".into(),
+        helper.command(),
+    ]);
+    assert!(bridge.initialize().await.get("result").is_some());
+    bridge.finish().await;
+    let shown = status().await;
+    assert!(shown.contains("bearer command"), "{shown}");
+    assert!(!shown.contains("tok-status"), "{shown}");
+
+    let mut bridge = run(vec![url.clone(), "--bearer".into(), "tok-status".into()]);
+    assert!(bridge.initialize().await.get("result").is_some());
+    bridge.finish().await;
+    let shown = status().await;
+    assert!(!shown.contains("bearer command"), "{shown}");
+}
