@@ -192,6 +192,8 @@ impl OAuth {
                 ));
             }
         };
+        // The ID token goes there: https, or http only on this machine.
+        discovery::check_endpoint(&endpoint, "identity provider's token endpoint")?;
         let idp = Registration {
             issuer: enterprise.idp_issuer.clone().unwrap_or_default(),
             client_id: enterprise.idp_client_id.clone(),
