@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 import { connectThroughBridge, withTimeout } from './host.mjs';
+import { connectModernHost } from './modern-host.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const FAKE_BROWSER = path.join(HERE, 'fake-browser.mjs');
@@ -304,9 +305,18 @@ async function main() {
     }
   };
 
+  // CONFORMANCE_HOST=modern: the host speaks 2026-07-28 (modern-host.mjs), not 2025-11-25.
+  const modernHost = process.env.CONFORMANCE_HOST === 'modern';
   let host;
   try {
-    host = await connectThroughBridge(args, {
+    host = modernHost
+      ? await connectModernHost(args, {
+          capabilities: scenario.capabilities ?? {},
+          env,
+          stderrFile: bridgeLog,
+          clientInfo: { name: 'mcp-bridge-conformance-modern-host', version: '1.0.0' },
+        })
+      : await connectThroughBridge(args, {
       capabilities: scenario.capabilities ?? {},
       env,
       stderrFile: bridgeLog,

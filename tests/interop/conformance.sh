@@ -4,7 +4,8 @@
 #
 #   tests/interop/conformance.sh                  every scenario in conformance-scenarios.txt
 #   tests/interop/conformance.sh tools_call ...   only these (spec version from the list file,
-#                                                 or NAME@VERSION, or NAME@VERSION+force)
+#                                                 or NAME@VERSION, NAME@VERSION+force, and +modern
+#                                                 for a 2026-07-28 host)
 #   tests/interop/conformance.sh --list           all client scenarios the installed suite offers
 #
 # Environment: MCP_BRIDGE_BIN (bridge binary), MCP_BRIDGE_EXTRA_ARGS (extra bridge
@@ -39,16 +40,24 @@ export MCP_BRIDGE_BIN="$(cd "$(dirname "$BRIDGE")" && pwd)/$(basename "$BRIDGE")
 [[ "$HERE" != *" "* && "$NODE22" != *" "* ]] || die "paths with spaces are not supported: $HERE"
 COMMAND="$NODE22 $HERE/conformance-host.mjs"
 
-# A list line is "SCENARIO SPEC_VERSION [force]"; a scenario may be listed at several
-# versions. A target is NAME@VERSION, or NAME@VERSION+force to pass --force (run a
-# scenario at a version it does not apply to).
+# A list line is "SCENARIO SPEC_VERSION [force] [modern-host]"; a scenario may be listed at
+# several versions. A target is NAME@VERSION, with +force to pass --force (run a scenario
+# at a version it does not apply to) and +modern for a 2026-07-28 host (modern-host.mjs)
+# instead of the SDK's 2025-11-25 one: NAME@VERSION+force+modern.
 declare -A VERSION_OF=()
 ORDER=()
-while read -r name version flag _; do
+while read -r name version flags; do
   [[ -z "$name" || "$name" == \#* ]] && continue
-  [[ -z "$flag" || "$flag" == force ]] || die "$LIST: unknown flag '$flag' for $name (only 'force')"
-  [[ -n "${VERSION_OF[$name]:-}" ]] || VERSION_OF[$name]="$version${flag:++force}"
-  ORDER+=("$name@$version${flag:++force}")
+  suffix=""
+  for flag in $flags; do
+    case "$flag" in
+      force) suffix+="+force" ;;
+      modern-host) suffix+="+modern" ;;
+      *) die "$LIST: unknown flag '$flag' for $name (only 'force' and 'modern-host')" ;;
+    esac
+  done
+  [[ -n "${VERSION_OF[$name]:-}" ]] || VERSION_OF[$name]="$version$suffix"
+  ORDER+=("$name@$version$suffix")
 done <"$LIST"
 
 TARGETS=()
@@ -76,13 +85,22 @@ for target in "${TARGETS[@]}"; do
   name="${target%@*}"
   version="${target#*@}"
   force=()
+  host=sdk
+  if [[ "$version" == *+modern ]]; then
+    version="${version%+modern}"
+    host=modern
+  fi
   label="$version"
   if [[ "$version" == *+force ]]; then
     version="${version%+force}"
     force=(--force)
     label="$version, forced"
   fi
-  log="$OUT/${name//\//_}@$version${force:+-forced}.log"
+  [[ "$host" == modern ]] && label+=", 2026-07-28 host"
+  export CONFORMANCE_HOST="$host"
+  hostpart=""
+  [[ "$host" == modern ]] && hostpart="-modern-host"
+  log="$OUT/${name//\//_}@$version${force:+-forced}$hostpart.log"
   # The driver appends the bridge's complete stderr here.
   export CONFORMANCE_BRIDGE_LOG="${log%.log}.bridge.log"
   : >"$CONFORMANCE_BRIDGE_LOG"
