@@ -332,9 +332,15 @@ mod tests {
         let a = Memory::new(dir.path().to_owned(), "http://a/mcp".into());
         a.remember_helper(true).await;
         a.remember_wire(Wire::Sse).await;
-        assert_eq!(helper_servers(dir.path().to_owned()).await, ["http://a/mcp"]);
+        assert_eq!(
+            helper_servers(dir.path().to_owned()).await,
+            ["http://a/mcp"]
+        );
         a.forget().await;
-        assert_eq!(helper_servers(dir.path().to_owned()).await, ["http://a/mcp"]);
+        assert_eq!(
+            helper_servers(dir.path().to_owned()).await,
+            ["http://a/mcp"]
+        );
         assert!(a.recall().await.is_none());
         a.remember(Spoken::Legacy).await;
         a.remember_helper(false).await;

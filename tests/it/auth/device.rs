@@ -181,28 +181,38 @@ async fn device_code_refusals() {
     assert!(env.launches().is_empty());
 }
 
-/// The host going away while the person has not approved yet ends the wait at once, and
-/// with it the process; the polling stops.
+/// The host going away (stdin closed) or a signal while the person has not approved yet
+/// ends the wait at once, and with it the process; the polling stops.
 #[tokio::test(flavor = "multi_thread")]
 async fn device_code_wait_stops_when_the_host_goes_away() {
-    let (oauth, mcp) = MockOAuth::start(Script::default()).await;
-    offering_device(&oauth);
-    oauth.add_client("tv-4", None, "none");
-    let env = AuthEnv::new(Browse::Follow);
-    let url = mcp.url();
-    let mut bridge = env.bridge(&[&url, "--device-code", "--client-id", "tv-4"]);
-    bridge
-        .send(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":init_params()}))
-        .await;
-    wait_for_code(&oauth).await;
-    bridge.close_stdin();
-    let (code, stderr) = bridge.finish().await;
-    assert!(code.is_some(), "{stderr}");
-    let polls = oauth.grants(DEVICE_CODE).len();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(
-        oauth.grants(DEVICE_CODE).len(),
-        polls,
-        "no polling after the exit"
-    );
+    for by_signal in [false, true] {
+        let (oauth, mcp) = MockOAuth::start(Script::default()).await;
+        offering_device(&oauth);
+        oauth.add_client("tv-4", None, "none");
+        let env = AuthEnv::new(Browse::Follow);
+        let url = mcp.url();
+        let mut bridge = env.bridge(&[&url, "--device-code", "--client-id", "tv-4"]);
+        bridge
+            .send(json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":init_params()}))
+            .await;
+        wait_for_code(&oauth).await;
+        if by_signal {
+            // With stdin still open: the signal alone ends the wait, and the host's request
+            // gets its one answer.
+            bridge.signal("TERM");
+            let (answer, _) = bridge.recv_answer(json!(0)).await;
+            assert!(answer["error"].is_object(), "{answer}");
+        } else {
+            bridge.close_stdin();
+        }
+        let (code, stderr) = bridge.finish().await;
+        assert!(code.is_some(), "signal={by_signal}: {stderr}");
+        let polls = oauth.grants(DEVICE_CODE).len();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(
+            oauth.grants(DEVICE_CODE).len(),
+            polls,
+            "signal={by_signal}: no polling after the exit"
+        );
+    }
 }
