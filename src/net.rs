@@ -133,7 +133,9 @@ enum Purpose {
 
 /// An HTTP client that builds its parts on first use: plain `http://` requests never load
 /// the system's trusted roots (which costs tens of millions of instructions), and `https://`
-/// loads them once, when the first such request is made.
+/// loads them once, when the first such request is made. Requests to this machine never go
+/// through a proxy (`HTTP_PROXY` and the like): plain http is allowed there only because it
+/// never leaves the machine, and a proxy would carry its tokens elsewhere in clear text.
 #[derive(Debug)]
 pub(crate) struct Client {
     purpose: Purpose,
@@ -142,6 +144,9 @@ pub(crate) struct Client {
     plain: OnceLock<Result<reqwest::Client, String>>,
     /// For `https://` URLs: the system's roots plus the extra ones.
     secure: OnceLock<Result<reqwest::Client, String>>,
+    /// The same two for loopback URLs, with no proxy.
+    local_plain: OnceLock<Result<reqwest::Client, String>>,
+    local_secure: OnceLock<Result<reqwest::Client, String>>,
 }
 
 /// The client for a URL could not be set up (for example, no trusted roots on this system).
@@ -166,24 +171,35 @@ impl Client {
             settings,
             plain: OnceLock::new(),
             secure: OnceLock::new(),
+            local_plain: OnceLock::new(),
+            local_secure: OnceLock::new(),
         }
     }
 
     /// The client to send a request to `url` with, built now if it was not yet.
     pub(crate) fn for_url(&self, url: &Url) -> Result<&reqwest::Client, ClientError> {
         let secure = url.scheme() != "http";
-        let cell = if secure { &self.secure } else { &self.plain };
-        cell.get_or_init(|| self.build(secure).map_err(|e| error_chain(&*e)))
+        let local = crate::endpoint::is_loopback(url);
+        let cell = match (secure, local) {
+            (false, false) => &self.plain,
+            (true, false) => &self.secure,
+            (false, true) => &self.local_plain,
+            (true, true) => &self.local_secure,
+        };
+        cell.get_or_init(|| self.build(secure, local).map_err(|e| error_chain(&*e)))
             .as_ref()
             .map_err(|e| ClientError(e.clone()))
     }
 
-    fn build(&self, secure: bool) -> anyhow::Result<reqwest::Client> {
+    fn build(&self, secure: bool, local: bool) -> anyhow::Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("mcp-bridge/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(LoopbackNames)
             .connect_timeout(self.settings.connect_timeout)
             .tcp_nodelay(true);
+        if local {
+            builder = builder.no_proxy();
+        }
         builder = match self.purpose {
             Purpose::Streaming => builder.cookie_store(self.settings.cookies).redirect(
                 reqwest::redirect::Policy::custom(|attempt| {
@@ -372,13 +388,24 @@ mod tests {
         assert_eq!(error_chain(&e), "outer: inner");
     }
 
-    /// A plain-http client is built without the system's roots; both kinds build.
+    /// A plain-http client is built without the system's roots; this machine's URLs get the
+    /// clients without a proxy; every kind builds.
     #[test]
     fn builds_clients_lazily() {
         let client = Client::streaming(Settings::default());
         assert!(client.plain.get().is_none() && client.secure.get().is_none());
         let url = Url::parse("http://127.0.0.1:1/").unwrap();
         assert!(client.for_url(&url).is_ok());
+        assert!(client.local_plain.get().is_some() && client.plain.get().is_none());
+        for other in ["http://app.localhost:1/", "http://[::1]:1/"] {
+            assert!(client.for_url(&Url::parse(other).unwrap()).is_ok());
+        }
+        assert!(client.plain.get().is_none() && client.secure.get().is_none());
+        assert!(
+            client
+                .for_url(&Url::parse("http://example.com/").unwrap())
+                .is_ok()
+        );
         assert!(client.plain.get().is_some() && client.secure.get().is_none());
     }
 }

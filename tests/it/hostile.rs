@@ -197,6 +197,44 @@ async fn localhost_names_never_leave_the_machine() {
     );
 }
 
+/// Nor through a proxy: with `HTTP_PROXY` (and `ALL_PROXY`) pointing at a listener and no
+/// `NO_PROXY`, requests to `127.0.0.1`, `localhost` names and `[::1]` still go straight to
+/// the server, so the bearer token never reaches the proxy in clear text.
+#[tokio::test]
+async fn this_machine_is_never_reached_through_a_proxy() {
+    use crate::support::mock::{Config, MockMcp};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = proxy.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let server = MockMcp::start(Config::default()).await;
+    let direct = server.url();
+    for url in [direct.clone(), direct.replace("127.0.0.1", "app.localhost")] {
+        let proxy_url = proxy_url.clone();
+        let mut bridge =
+            Bridge::start_with(&[&url, "--bearer", "sekrit-proxy-token"], move |cmd| {
+                cmd.env("HTTP_PROXY", &proxy_url)
+                    .env("http_proxy", &proxy_url)
+                    .env("ALL_PROXY", &proxy_url)
+                    .env_remove("NO_PROXY")
+                    .env_remove("no_proxy");
+            });
+        let init = bridge.initialize().await;
+        assert!(init["result"].is_object(), "{url}: {init}");
+        let (code, stderr) = bridge.finish().await;
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "the proxy was used");
+    assert_eq!(server.calls("initialize").len(), 2);
+}
+
 /// A host that stops reading stdout cannot keep the bridge alive: with 200 answers of 50 kB
 /// waiting behind a full pipe, SIGTERM (and, separately, stdin EOF) still ends the process
 /// within the shutdown bounds (the drain, then the final answers).

@@ -42,7 +42,7 @@ pub(super) fn policy_verdict(policy: &Policy) -> Verdict {
 
 /// The proxy the bridge's HTTP clients go through for `url` (reqwest reads the usual
 /// variables), as `host:port (from VARIABLE)`, never its credentials; `None` for this
-/// machine or when no variable is set. `NO_PROXY` is left to reqwest: a host it excludes is
+/// machine (its requests never take a proxy, see `net::Client`) or when no variable is set. `NO_PROXY` is left to reqwest: a host it excludes is
 /// still reported here, and its direct steps then decide nothing.
 pub(super) fn proxy(url: &Url, var: impl Fn(&str) -> Option<String>) -> Option<String> {
     if endpoint::is_loopback(url) {
