@@ -118,14 +118,20 @@ impl Memory {
     }
 
     fn write_helper(&self, helper: bool) -> Result<(), store::StoreError> {
+        let marked = |all: &Map<String, Value>| {
+            entry_of(all, &self.server).get(HELPER).and_then(Value::as_bool) == Some(true)
+        };
+        // The usual case, nothing to change, costs one read and no lock.
+        if marked(&read_all(&self.file)) == helper {
+            return Ok(());
+        }
         let dir = self.file.parent().expect("eras.json lives in a directory");
         let _lock = lock::acquire_blocking(&dir.join("eras.lock"), LOCK_TIMEOUT)?;
         let mut all = read_all(&self.file);
-        let mut entry = entry_of(&all, &self.server);
-        let had = entry.get(HELPER).and_then(Value::as_bool) == Some(true);
-        if had == helper {
+        if marked(&all) == helper {
             return Ok(());
         }
+        let mut entry = entry_of(&all, &self.server);
         if helper {
             entry.insert(HELPER.into(), json!(true));
             entry.entry("at").or_insert(json!(clock::now()));
