@@ -504,7 +504,7 @@ impl IntoResponse for Page {
             Page::OtherUser => (
                 StatusCode::FORBIDDEN,
                 "Not this user",
-                "This sign-in response came from a program of another user on this machine. It was ignored.",
+                "This sign-in response came from a program of another user on this machine. It was ignored; you can close this tab.",
             ),
         };
         let body = format!(
