@@ -119,7 +119,10 @@ impl Memory {
 
     fn write_helper(&self, helper: bool) -> Result<(), store::StoreError> {
         let marked = |all: &Map<String, Value>| {
-            entry_of(all, &self.server).get(HELPER).and_then(Value::as_bool) == Some(true)
+            entry_of(all, &self.server)
+                .get(HELPER)
+                .and_then(Value::as_bool)
+                == Some(true)
         };
         // The usual case, nothing to change, costs one read and no lock.
         if marked(&read_all(&self.file)) == helper {
