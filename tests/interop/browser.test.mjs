@@ -22,23 +22,18 @@ import { after, before, describe, test } from 'node:test';
 
 import { consent, launchChromium, launchedUrls, launcherEnv, pageSummary, signIn, waitForLaunch } from './chromium.mjs';
 import { connectThroughBridge, requireBridge, withTimeout } from './host.mjs';
-import { startAuthStack } from './oidc-provider.mjs';
 import {
   CALL_TIMEOUT_MS,
   assertAuthenticatedAs,
   assertNoSecrets,
   configDir,
   explain,
+  stackFor,
   whoamiThroughBridge,
 } from './oidc-stack-host.mjs';
 
 const TEST_TIMEOUT_MS = 60_000;
 
-async function stackFor(t, options) {
-  const stack = await startAuthStack(options);
-  t.after(() => stack.close());
-  return stack;
-}
 
 /**
  * Starts a bridge whose `initialize` waits on a browser login. Returns { connecting, url, urlFile,

@@ -6,8 +6,16 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { connectThroughBridge, requireBridge, withTimeout } from './host.mjs';
+import { startAuthStack } from './oidc-provider.mjs';
 
 export const CALL_TIMEOUT_MS = 15_000;
+
+/** A fresh authorization and resource server for one test, closed after it. */
+export async function stackFor(t, options) {
+  const stack = await startAuthStack(options);
+  t.after(() => stack.close());
+  return stack;
+}
 
 /** A config dir of its own for one test (removed after it). */
 export function configDir(t) {

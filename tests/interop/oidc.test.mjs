@@ -31,7 +31,6 @@ import {
   signIn,
 } from './chromium.mjs';
 import { bridgeBin, connectThroughBridge, requireBridge, withTimeout } from './host.mjs';
-import { startAuthStack } from './oidc-provider.mjs';
 import { homeEnv } from './scratch.mjs';
 import {
   CALL_TIMEOUT_MS,
@@ -39,17 +38,12 @@ import {
   assertNoSecrets,
   configDir,
   explain,
+  stackFor,
   whoamiThroughBridge,
 } from './oidc-stack-host.mjs';
 
 const TEST_TIMEOUT_MS = 60_000;
 
-/** A fresh authorization and resource server for one test. */
-async function stackFor(t, options) {
-  const stack = await startAuthStack(options);
-  t.after(() => stack.close());
-  return stack;
-}
 
 /** POSTs to the token endpoint: { status, dpop } in order. */
 function tokenRequests(stack) {

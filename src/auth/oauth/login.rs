@@ -75,15 +75,12 @@ impl OAuth {
             };
             match flow::browser_login(&self.http, callback, login).await {
                 Ok(issued) => break (issued, registration),
-                Err(AuthError::InvalidClient(e))
-                    if !retried && matches!(source, Source::Cached | Source::Registered) =>
+                Err(e)
+                    if !retried
+                        && self
+                            .register_again(&e, source, &discovery, &redirect_uri)
+                            .await? =>
                 {
-                    tracing::info!(
-                        "the authorization server rejected the stored registration ({e}); registering again"
-                    );
-                    self.store
-                        .forget_registration(&discovery.metadata.issuer, redirect_uri.as_str())
-                        .await?;
                     retried = true;
                 }
                 Err(e) => return Err(e),
@@ -177,20 +174,42 @@ impl OAuth {
             match device::device_login(&self.http, login).await {
                 Ok(issued) => return Ok((issued, registration)),
                 // A cached client from a browser login may not be allowed the device grant.
-                Err(AuthError::InvalidClient(e))
-                    if !retried && matches!(source, Source::Cached | Source::Registered) =>
+                Err(e)
+                    if !retried
+                        && self
+                            .register_again(&e, source, discovery, &redirect_uri)
+                            .await? =>
                 {
-                    tracing::info!(
-                        "the authorization server refused the stored registration ({e}); registering again"
-                    );
-                    self.store
-                        .forget_registration(&discovery.metadata.issuer, redirect_uri.as_str())
-                        .await?;
                     retried = true;
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Whether a login that failed with `e` is tried once more with a fresh registration:
+    /// when the server refused a client we registered or cached (it may have forgotten it,
+    /// or not allow it this grant). The stale registration is forgotten first.
+    async fn register_again(
+        &self,
+        e: &AuthError,
+        source: Source,
+        discovery: &Discovery,
+        redirect_uri: &Url,
+    ) -> Result<bool, AuthError> {
+        let AuthError::InvalidClient(why) = e else {
+            return Ok(false);
+        };
+        if !matches!(source, Source::Cached | Source::Registered) {
+            return Ok(false);
+        }
+        tracing::info!(
+            "the authorization server rejected the stored registration ({why}); registering again"
+        );
+        self.store
+            .forget_registration(&discovery.metadata.issuer, redirect_uri.as_str())
+            .await?;
+        Ok(true)
     }
 
     /// The scopes to request: a step-up's union (which already holds `--scope`'s), else
