@@ -7,7 +7,7 @@
 #   4. runs the credential store against a real Secret Service (gnome-keyring in a private
 #      D-Bus session), and its file fallback where no keyring works
 #   5. runs the interop tests against real peers and the MCP conformance suite
-#   6. runs every fuzz target (fuzz/) for a fixed number of inputs from its committed seeds
+#   6. runs every fuzz target (fuzz/) for FUZZ_SECONDS (default 30) from its committed seeds
 #
 # Every step must pass; the first failure stops the run with a non-zero exit.
 set -euo pipefail
@@ -75,9 +75,10 @@ keyring_tests() {
   echo "keyring: $passed store tests passed against real keyring setups"
 }
 
-# Every fuzz target for FUZZ_RUNS inputs (default 100000) from its committed seeds, with a
-# fixed seed, so the same checkout makes the same inputs and the step cannot fail at random;
-# long exploratory runs are described in fuzz/README.md. libFuzzer adds the inputs it finds
+# Every fuzz target for FUZZ_SECONDS of its time (default 30) from its committed seeds,
+# with a fixed seed, so the same checkout makes the same inputs in the same order (a faster
+# machine only goes further along them); long exploratory runs are described in
+# fuzz/README.md. libFuzzer adds the inputs it finds
 # to its first corpus directory, so it gets a throwaway copy of the seeds; a crash lands in
 # fuzz/artifacts/<target>/ (git-ignored) for replaying.
 # A target that fails to build, crashes, breaks an invariant or stalls fails the script.
@@ -100,9 +101,9 @@ fuzz_tests() {
       return 1
     }
     cp -R "fuzz/corpus/$target" "$tmp/$target"
-    echo "fuzz: $target, ${FUZZ_RUNS:-100000} inputs"
+    echo "fuzz: $target, ${FUZZ_SECONDS:-30} s"
     if ! cargo +nightly fuzz run "$target" "$tmp/$target" -- \
-      -seed=1 -runs="${FUZZ_RUNS:-100000}" -timeout=10 -print_final_stats=1; then
+      -seed=1 -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -print_final_stats=1; then
       echo "error: fuzz target $target failed (see fuzz/artifacts/$target/)" >&2
       rm -rf "$tmp"
       return 1
