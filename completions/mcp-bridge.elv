@@ -54,7 +54,7 @@ set edit:completion:arg-completer[mcp-bridge] = {|@words|
             cand --ignore-tool 'Hide tools whose names match PATTERN from the host (`*` matches any run of characters)'
             cand --max-message-size 'Largest single message accepted from the host or the server, in bytes'
             cand --max-in-flight 'Most requests from the host waiting for their answers at once; past it, stdin is not read until an answer arrives (nothing is dropped)'
-            cand --max-bytes-in-flight 'Most bytes of host requests waiting for their answers at once (a single larger request still goes, alone); past it, stdin waits as with --max-in-flight'
+            cand --max-bytes-in-flight 'Most bytes of host requests waiting for their answers at once (a single larger request still goes, alone); past it, stdin waits as with --max-in-flight. The same bound holds, separately, for the server''s answers not yet written to stdout: past it the bridge stops reading them'
             cand --request-timeout 'Answer a request with an error if the server has not answered it within SECONDS (and tell the server it was cancelled). Default: wait as long as it takes, since tool calls may run long'
             cand --keepalive 'Send the server a `ping` after SECONDS without a message either way, so that a load balancer does not drop an idle session (a failed ping is recovered like any lost session). Default: never'
             cand --output-transport 'Accepted for supergateway compatibility; only `stdio` is supported'

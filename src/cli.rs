@@ -195,7 +195,9 @@ pub(crate) struct RunArgs {
     pub(crate) max_in_flight: u32,
 
     /// Most bytes of host requests waiting for their answers at once (a single larger
-    /// request still goes, alone); past it, stdin waits as with --max-in-flight.
+    /// request still goes, alone); past it, stdin waits as with --max-in-flight. The same
+    /// bound holds, separately, for the server's answers not yet written to stdout: past it
+    /// the bridge stops reading them.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024, env = env::MCP_BRIDGE_MAX_BYTES_IN_FLIGHT, help_heading = "Limits")]
     pub(crate) max_bytes_in_flight: usize,
 

@@ -14,6 +14,7 @@
 //! This module owns parsing and building envelopes. It knows nothing of stdio, HTTP or the
 //! relay.
 
+use crate::budget::Share;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -253,6 +254,9 @@ pub(crate) struct Message {
     method: Option<Box<str>>,
     /// Where `params`, `result` or `error` (whichever the kind has) is in `text`.
     payload: Option<Range<usize>>,
+    /// The server's bytes this message was read from, reserved until it is dropped
+    /// (written to stdout, say); empty for messages the bridge makes.
+    share: Share,
 }
 
 /// Why a piece of text is not a message; carries what the error reply needs.
@@ -374,6 +378,7 @@ impl Message {
             id,
             method,
             payload,
+            share: Share::default(),
         })
     }
 
@@ -442,7 +447,16 @@ impl Message {
         if self.kind == Kind::Notification {
             return self.clone(); // nothing to renumber
         }
-        Build::new(self.kind, Some(id), self.method()).finish(name, self.payload_text())
+        let mut renumbered =
+            Build::new(self.kind, Some(id), self.method()).finish(name, self.payload_text());
+        renumbered.share = self.share.clone();
+        renumbered
+    }
+
+    /// This message, holding `share` of the server's bytes until it is dropped.
+    pub(crate) fn holding(mut self, share: Share) -> Message {
+        self.share = share;
+        self
     }
 
     /// A request or notification with its `params` object changed by `change` (absent
@@ -576,6 +590,7 @@ impl Build {
             id: self.id,
             method: self.method,
             payload,
+            share: Share::default(),
         }
     }
 }

@@ -11,6 +11,7 @@
 #![deny(clippy::print_stdout)]
 
 mod auth;
+mod budget;
 mod cli;
 mod clock;
 mod commands;

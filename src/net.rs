@@ -5,6 +5,7 @@
 //! This module knows nothing of MCP, OAuth or credentials; it never attaches a header of its
 //! own beyond the user agent.
 
+use crate::budget::{Budget, Held};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use reqwest::header::CONTENT_TYPE;
@@ -275,19 +276,32 @@ pub(crate) enum BodyError {
 
 /// Reads a whole body, failing once it grows past `limit` bytes.
 pub(crate) async fn read_body(resp: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
+    let (body, _) = read_body_within(resp, limit, &Budget::unbounded()).await?;
+    Ok(body)
+}
+
+/// [`read_body`], reserving every chunk from `budget` as it arrives; the bytes stay
+/// reserved for as long as the returned [`Held`] lives.
+pub(crate) async fn read_body_within(
+    resp: reqwest::Response,
+    limit: usize,
+    budget: &Budget,
+) -> Result<(Bytes, Held), BodyError> {
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(BodyError::TooLarge { limit });
     }
     let mut body = BytesMut::new();
+    let mut held = Held::default();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(BodyError::Read)?;
         if body.len() + chunk.len() > limit {
             return Err(BodyError::TooLarge { limit });
         }
+        budget.reserve(&mut held, chunk.len()).await;
         body.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
+    Ok((body.freeze(), held))
 }
 
 /// The media type of a response, lowercased, without parameters (empty if none).

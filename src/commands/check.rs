@@ -20,7 +20,7 @@ use crate::era::Era;
 use crate::exit::{ExitStatus, usage};
 use crate::relay::Shutdown;
 use crate::terminal::{Tone, paint, say, waiting};
-use crate::transport::{HANDSHAKE_TIMEOUT, Mode};
+use crate::transport::{HANDSHAKE_TIMEOUT, Limits, Mode};
 use crate::{endpoint, env, store};
 use anyhow::Context;
 use clap::ValueEnum;
@@ -144,7 +144,7 @@ async fn mcp(
     let connection = connection(
         server,
         url.as_str(),
-        16 << 20,
+        Limits::unbounded(16 << 20),
         server.oauth.callback_port,
         &shutdown.host_gone(),
         login,

@@ -14,7 +14,7 @@ use crate::jsonrpc::{Id, Message};
 use crate::net;
 use crate::secret::Secret;
 use crate::store;
-use crate::transport::Http;
+use crate::transport::{Http, Limits};
 use crate::upstream::{Inbound, Upstream};
 use crate::{endpoint, env};
 use anyhow::Context;
@@ -46,7 +46,7 @@ pub(crate) enum LoginPolicy {
 pub(crate) fn connection(
     server: &ServerArgs,
     url_text: &str,
-    max_message: usize,
+    limits: Limits,
     callback_port: Option<u16>,
     cancel: &CancellationToken,
     login: LoginPolicy,
@@ -120,12 +120,7 @@ pub(crate) fn connection(
     if let Some(command) = command {
         credentials = credentials.with_command(command);
     }
-    let http = Http::new(
-        net::Client::streaming(settings),
-        url,
-        credentials,
-        max_message,
-    );
+    let http = Http::new(net::Client::streaming(settings), url, credentials, limits);
     Ok(Connection {
         http: Arc::new(http),
         oauth,

@@ -12,6 +12,7 @@ use crate::jsonrpc::{Id, Kind, Message};
 use crate::relay::Shutdown;
 use crate::store;
 use crate::terminal::{Tone, paint, say};
+use crate::transport::Limits;
 use crate::upstream::{Inbound, Upstream};
 
 pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
@@ -23,7 +24,7 @@ pub(crate) async fn login(args: ServerArgs) -> anyhow::Result<ExitStatus> {
     let connection = connection(
         &args,
         &url,
-        1 << 20,
+        Limits::unbounded(1 << 20),
         args.oauth.callback_port,
         &shutdown.host_gone(),
         LoginPolicy::Fresh,

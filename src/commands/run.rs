@@ -4,12 +4,13 @@
 //! the signal handlers, and maps why the relay stopped to an exit status.
 
 use super::connect::{LoginPolicy, connection};
+use crate::budget::Budget;
 use crate::cli::RunArgs;
 use crate::era::{self, Era};
 use crate::exit::{ExitStatus, usage};
 use crate::relay::{self, QuitReason, Shutdown};
 use crate::tool_filter::ToolFilter;
-use crate::transport::Mode;
+use crate::transport::{Limits, Mode};
 use crate::{stdio, store};
 use std::time::Duration;
 
@@ -35,7 +36,11 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     let connection = connection(
         &args.server,
         &url_text,
-        args.max_message_size,
+        Limits {
+            max_message: args.max_message_size,
+            // Answers waiting for the host are held to the same bound as its requests.
+            budget: Budget::new(args.max_bytes_in_flight),
+        },
         callback_port,
         &shutdown.host_gone(),
         LoginPolicy::AsNeeded,

@@ -20,14 +20,21 @@
 //!   it takes, so a long line in small chunks, or one chunk of many short lines, would cost
 //!   time quadratic in its size.
 //!
+//! Every chunk is reserved from the connection's byte [`Budget`] before the framer sees it;
+//! an event's bytes go with the event ([`EventReader::take_held`]), and the rest is given
+//! back as soon as the framer no longer holds it.
+//!
 //! This module knows nothing of MCP.
 
+use crate::budget::{Budget, Held};
 use bytes::{Bytes, BytesMut};
 use eventsource_stream::{EventStream, Eventsource};
 use futures::stream::{BoxStream, Stream, StreamExt};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -64,24 +71,62 @@ pub(crate) enum EventError {
 /// Events from one response body.
 pub(crate) struct EventReader {
     events: EventStream<Framer<BoxStream<'static, Result<Bytes, EventError>>>>,
+    /// Bytes read and reserved that no event returned so far has taken.
+    pool: Arc<Mutex<Held>>,
+    /// Bytes the framer holds of the event it is reading (see [`Framer::gauge`]).
+    buffered: Arc<AtomicUsize>,
+    /// The reservation of the event returned last, until someone takes it.
+    last: Held,
 }
 
 impl EventReader {
-    pub(crate) fn new(resp: reqwest::Response, limit: usize) -> Self {
+    /// Events from `resp`, each within `limit` bytes, every byte reserved from `budget`.
+    pub(crate) fn new(resp: reqwest::Response, limit: usize, budget: Budget) -> Self {
         let body = resp
             .bytes_stream()
             .map(|chunk| chunk.map_err(EventError::Read))
             .boxed();
-        EventReader::from_stream(body, limit)
+        EventReader::within(body, limit, budget)
     }
 
-    /// Events from any stream of byte chunks (used by tests).
+    /// Events from any stream of byte chunks, with no budget (used by tests).
     pub(crate) fn from_stream(
         body: BoxStream<'static, Result<Bytes, EventError>>,
         limit: usize,
     ) -> Self {
+        EventReader::within(body, limit, Budget::unbounded())
+    }
+
+    /// Events from any stream of byte chunks, every chunk reserved from `budget` before the
+    /// framer sees it. What the framer no longer holds is given back before the next chunk
+    /// is read, so comments and keep-alives never add up.
+    pub(crate) fn within(
+        body: BoxStream<'static, Result<Bytes, EventError>>,
+        limit: usize,
+        budget: Budget,
+    ) -> Self {
+        let pool = Arc::new(Mutex::new(Held::default()));
+        let buffered = Arc::new(AtomicUsize::new(0));
+        let state = (body, budget, pool.clone(), buffered.clone());
+        let reserved =
+            futures::stream::unfold(state, |(mut body, budget, pool, buffered)| async move {
+                let mut held = std::mem::take(&mut *lock(&pool));
+                held.shrink_to(buffered.load(Ordering::Relaxed));
+                let chunk = body.next().await?;
+                if let Ok(bytes) = &chunk {
+                    budget.reserve(&mut held, bytes.len()).await;
+                }
+                *lock(&pool) = held;
+                Some((chunk, (body, budget, pool, buffered)))
+            })
+            .boxed();
+        let mut framer = Framer::new(reserved, limit);
+        framer.gauge = Some(buffered.clone());
         EventReader {
-            events: Framer::new(body, limit).eventsource(),
+            events: framer.eventsource(),
+            pool,
+            buffered,
+            last: Held::default(),
         }
     }
 
@@ -90,12 +135,26 @@ impl EventReader {
         use eventsource_stream::EventStreamError as E;
         match self.events.next().await {
             None => Ok(None),
-            Some(Ok(event)) => Ok(Some(event)),
+            Some(Ok(event)) => {
+                let buffered = self.buffered.load(Ordering::Relaxed);
+                self.last = lock(&self.pool).split_off_all_but(buffered);
+                Ok(Some(event))
+            }
             Some(Err(E::Transport(e))) => Err(e),
             Some(Err(E::Utf8(e))) => Err(EventError::Decode(e.to_string())),
             Some(Err(E::Parser(e))) => Err(EventError::Decode(e.to_string())),
         }
     }
+
+    /// The bytes reserved for the event returned last; they stay reserved for as long as
+    /// the result lives (otherwise until the next event is read).
+    pub(crate) fn take_held(&mut self) -> Held {
+        std::mem::take(&mut self.last)
+    }
+}
+
+fn lock(pool: &Mutex<Held>) -> std::sync::MutexGuard<'_, Held> {
+    pool.lock().expect("the pool lock is never poisoned")
 }
 
 /// The adapter in front of the decoder (see the module documentation).
@@ -122,6 +181,9 @@ pub(crate) struct Framer<S> {
     first_line: bool,
     /// Set after an error or the end: nothing more is read.
     done: bool,
+    /// Where the framer publishes how many bytes of the current event it holds, after every
+    /// chunk: the reader's reservation follows it.
+    gauge: Option<Arc<AtomicUsize>>,
     /// An event grew too large; reported once the lines completed before it are passed on.
     failed: Option<TooLarge>,
 }
@@ -145,6 +207,7 @@ impl<S> Framer<S> {
             ready: VecDeque::new(),
             first_line: true,
             done: false,
+            gauge: None,
             failed: None,
         }
     }
@@ -280,6 +343,9 @@ where
                 // decoder, however the bytes were split into chunks; the error follows.
                 self.done = true;
                 self.failed = Some(e);
+            }
+            if let Some(gauge) = &self.gauge {
+                gauge.store(self.held, Ordering::Relaxed);
             }
         }
     }

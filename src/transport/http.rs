@@ -1,9 +1,11 @@
 //! The HTTP side every transport shares: the MCP server's URL, the client, the credentials
-//! and the size limit, and the few request shapes the transports make (a POST of one
+//! and the limits, and the few request shapes the transports make (a POST of one
 //! message, a GET of an event stream, a DELETE), all sent through `auth`'s authorized send.
 
 use super::Error;
+use super::events::EventReader;
 use crate::auth::Credentials;
+use crate::budget::{Budget, Held};
 use crate::mcp;
 use crate::net;
 use bytes::Bytes;
@@ -40,8 +42,26 @@ pub(crate) struct Http {
     /// The server URL the user gave; its origin is where credentials may go.
     url: Url,
     credentials: Credentials,
+    limits: Limits,
+}
+
+/// How much of what the server sends the bridge accepts and holds.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
     /// Largest message (JSON body or event) accepted from the server.
-    max_message: usize,
+    pub(crate) max_message: usize,
+    /// The bytes of answers read and not yet written to the host, shared by every request.
+    pub(crate) budget: Budget,
+}
+
+impl Limits {
+    /// Messages up to `max_message` bytes, with no bound on what is held (one-off commands).
+    pub(crate) fn unbounded(max_message: usize) -> Limits {
+        Limits {
+            max_message,
+            budget: Budget::unbounded(),
+        }
+    }
 }
 
 impl Http {
@@ -49,13 +69,13 @@ impl Http {
         client: net::Client,
         url: Url,
         credentials: Credentials,
-        max_message: usize,
+        limits: Limits,
     ) -> Http {
         Http {
             client,
             url,
             credentials,
-            max_message,
+            limits,
         }
     }
 
@@ -66,7 +86,7 @@ impl Http {
 
     /// Largest message accepted from the server.
     pub(crate) fn max_message(&self) -> usize {
-        self.max_message
+        self.limits.max_message
     }
 
     /// POSTs one JSON-RPC message to `url`, accepting JSON or an event stream in reply.
@@ -119,9 +139,16 @@ impl Http {
         Ok(resp)
     }
 
-    /// Reads a whole answer body within the message size limit.
-    pub(crate) async fn read_body(&self, resp: Response) -> Result<Bytes, Error> {
-        Ok(net::read_body(resp, self.max_message).await?)
+    /// Reads a whole answer body within the message size limit; its bytes stay reserved
+    /// from the budget for as long as the [`Held`] lives.
+    pub(crate) async fn read_body(&self, resp: Response) -> Result<(Bytes, Held), Error> {
+        let limits = &self.limits;
+        Ok(net::read_body_within(resp, limits.max_message, &limits.budget).await?)
+    }
+
+    /// Reads an answer body as server-sent events, within the size limit and the budget.
+    pub(crate) fn events(&self, resp: Response) -> EventReader {
+        EventReader::new(resp, self.limits.max_message, self.limits.budget.clone())
     }
 }
 

@@ -3,6 +3,7 @@
 //! for the ids of those requests.
 
 use super::Error;
+use crate::budget::{Held, Share};
 use crate::jsonrpc::{self, Id, Message};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -138,17 +139,21 @@ impl Inbox {
     }
 
     /// Parses a body or event data from the server and delivers each message in it, as
-    /// arriving during `during`. Returns the ids of the responses it delivered.
+    /// arriving during `during`. The messages hold `held` (the bytes they were read from)
+    /// until the last of them is dropped. Returns the ids of the responses it delivered.
     pub(crate) async fn deliver_text(
         &self,
         text: &str,
         during: Option<&Id>,
+        held: Held,
     ) -> Result<Vec<Id>, Error> {
         let items = jsonrpc::parse_batch(text).map_err(|e| Error::Protocol(e.to_string()))?;
+        let share = Share::new(held);
         let mut answered = Vec::new();
         for item in items {
             match item {
                 Ok(msg) => {
+                    let msg = msg.holding(share.clone());
                     if msg.is_response()
                         && let Some(id) = msg.id()
                     {

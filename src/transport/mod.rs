@@ -19,7 +19,7 @@ mod sse;
 mod streamable;
 
 pub(crate) use events::Cursor;
-pub(crate) use http::Http;
+pub(crate) use http::{Http, Limits};
 pub(crate) use inbox::{Inbound, Inbox};
 pub(crate) use legacy::{Legacy, Replier};
 

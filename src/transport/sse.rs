@@ -11,6 +11,7 @@ use super::events::{Cursor, EventReader, is_message};
 use super::http::{self, LAST_EVENT_ID};
 use super::legacy::Connection;
 use super::{Error, HANDSHAKE_TIMEOUT};
+use crate::budget::Held;
 use crate::endpoint;
 use crate::jsonrpc::{Id, Kind, Message};
 use reqwest::header::HeaderValue;
@@ -254,7 +255,7 @@ impl LegacySse {
             let Some(event) = event else { return Ok(()) };
             cursor.note(&event);
             if is_message(&event) {
-                self.deliver(&event.data).await;
+                self.deliver(&event.data, events.take_held()).await;
             } else if event.event == "endpoint" {
                 let url = resolve_endpoint(self.conn.http.url(), &event.data)?;
                 self.endpoint.send_replace(Some(url));
@@ -262,8 +263,8 @@ impl LegacySse {
         }
     }
 
-    async fn deliver(&self, data: &str) {
-        match self.conn.inbox.deliver_text(data, None).await {
+    async fn deliver(&self, data: &str, held: Held) {
+        match self.conn.inbox.deliver_text(data, None, held).await {
             Ok(answered) => {
                 let mut in_flight = self
                     .in_flight
@@ -312,7 +313,7 @@ impl LegacySse {
             };
             cursor.note(&event);
             if is_message(&event) {
-                self.deliver(&event.data).await;
+                self.deliver(&event.data, events.take_held()).await;
             }
         }
         if let Some(initialized) = handshake.initialized {
@@ -362,7 +363,7 @@ async fn open(conn: &Connection, cursor: &mut Cursor) -> Result<(EventReader, Ur
     if media != "text/event-stream" {
         return Err(Error::ContentType(media));
     }
-    let mut events = EventReader::new(resp, http.max_message());
+    let mut events = http.events(resp);
     let endpoint = tokio::time::timeout(ENDPOINT_TIMEOUT, async {
         loop {
             let Some(event) = events.next_event().await? else {
@@ -373,7 +374,10 @@ async fn open(conn: &Connection, cursor: &mut Cursor) -> Result<(EventReader, Ur
                 return resolve_endpoint(http.url(), &event.data);
             }
             if is_message(&event)
-                && let Err(e) = conn.inbox.deliver_text(&event.data, None).await
+                && let Err(e) = conn
+                    .inbox
+                    .deliver_text(&event.data, None, events.take_held())
+                    .await
             {
                 tracing::warn!("dropping an invalid event from the server: {e}");
             }

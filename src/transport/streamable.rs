@@ -7,10 +7,11 @@
 //! session replays the host's handshake privately and retries the message once. The session
 //! is deleted on shutdown.
 
-use super::events::{Cursor, EventReader, is_message};
+use super::events::{Cursor, is_message};
 use super::http::{self, ERROR_BODY_LIMIT, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION};
 use super::legacy::Connection;
 use super::{Error, HANDSHAKE_TIMEOUT};
+use crate::budget::Held;
 use crate::jsonrpc::{Id, Kind, Message};
 use crate::net;
 use reqwest::StatusCode;
@@ -79,8 +80,8 @@ enum GetStream {
 enum Outcome {
     /// 202 or an empty 2xx body: nothing to read.
     Accepted,
-    /// A JSON body (one message or a batch).
-    Json(bytes::Bytes),
+    /// A JSON body (one message or a batch), with its bytes' reservation.
+    Json(bytes::Bytes, Held),
     /// An event stream that carries the answer.
     Stream(reqwest::Response),
 }
@@ -183,9 +184,9 @@ impl Streamable {
                     tracing::warn!(id = ?request_id, "server accepted a request without answering; expecting the answer on the GET stream");
                 }
             }
-            Ok(Outcome::Json(body)) => {
+            Ok(Outcome::Json(body, held)) => {
                 let text = String::from_utf8_lossy(&body);
-                match self.conn.inbox.deliver_text(&text, None).await {
+                match self.conn.inbox.deliver_text(&text, None, held).await {
                     Ok(answered) => {
                         if let Some(id) = request_id.filter(|id| !answered.contains(id)) {
                             let e =
@@ -228,11 +229,11 @@ impl Streamable {
         match net::media_type(&resp).as_str() {
             "text/event-stream" => Ok(Outcome::Stream(resp)),
             "application/json" => {
-                let body = http.read_body(resp).await?;
+                let (body, held) = http.read_body(resp).await?;
                 if body.iter().all(u8::is_ascii_whitespace) {
                     Ok(Outcome::Accepted)
                 } else {
-                    Ok(Outcome::Json(body))
+                    Ok(Outcome::Json(body, held))
                 }
             }
             other => {
@@ -281,7 +282,7 @@ impl Streamable {
             && reply.id() == Some(id)
         {
             // The server explained the failure in JSON-RPC: that is the answer.
-            return Ok(Outcome::Json(body));
+            return Ok(Outcome::Json(body, Held::default()));
         }
         Err(Error::Status {
             status: status.as_u16(),
@@ -394,7 +395,7 @@ impl Streamable {
         cursor: &mut Cursor,
         wanted: Option<&Id>,
     ) -> Result<bool, Error> {
-        let mut events = EventReader::new(resp, self.conn.http.max_message());
+        let mut events = self.conn.http.events(resp);
         loop {
             let event = tokio::select! {
                 biased;
@@ -406,7 +407,13 @@ impl Streamable {
             if !is_message(&event) {
                 continue; // priming events and other types carry no message
             }
-            match self.conn.inbox.deliver_text(&event.data, wanted).await {
+            let held = events.take_held();
+            match self
+                .conn
+                .inbox
+                .deliver_text(&event.data, wanted, held)
+                .await
+            {
                 Ok(answered) => {
                     if wanted.is_some_and(|id| answered.contains(id)) {
                         return Ok(true);

@@ -464,3 +464,87 @@ async fn bytes_in_flight_are_bounded() {
         "{most} large calls at the server at once"
     );
 }
+
+/// The answers waiting for a host that stopped reading stdout are bounded in bytes: sixty
+/// answers of 4 MB (240 MB) to a host that reads nothing leave the bridge's peak memory
+/// near the 8 MB bound (without the bound: 311 MB), because the bridge stops reading the
+/// server's bodies instead of holding them; once the host reads again, every answer
+/// arrives, once. As JSON bodies and as event streams.
+#[tokio::test]
+async fn answers_held_for_a_host_that_stopped_reading_are_bounded() {
+    use crate::support::mock::{Answer, Config};
+    for answer in [Answer::Json, Answer::Sse] {
+        answers_held_are_bounded(Config {
+            answer,
+            ..Config::default()
+        })
+        .await;
+    }
+}
+
+async fn answers_held_are_bounded(config: crate::support::mock::Config) {
+    let server = crate::support::mock::MockMcp::start(config).await;
+    let mut bridge = Bridge::start(&[
+        &server.url(),
+        "--max-message-size",
+        "5000000",
+        "--max-bytes-in-flight",
+        "8000000",
+    ]);
+    bridge.initialize().await;
+    const CALLS: u64 = 60;
+    const BYTES: usize = 4_000_000;
+    for id in 1..=CALLS {
+        bridge
+            .send(json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+                "params":{"name":"big","arguments":{"bytes":BYTES}}}))
+            .await;
+    }
+    // The host reads nothing while the server answers everything it can: until the
+    // bridge's memory has not grown for three seconds (a debug build parses slowly).
+    let pid = bridge.child.id().expect("running");
+    let (mut peak, mut still) = (0, 0);
+    for _ in 0..120 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = peak_rss_kib(pid);
+        still = if now > peak + 1024 { 0 } else { still + 1 };
+        peak = peak.max(now);
+        if still == 6 {
+            break;
+        }
+    }
+    eprintln!("bridge peak RSS with the host not reading: {peak} KiB");
+    let mut answered = std::collections::HashSet::new();
+    while answered.len() < CALLS as usize {
+        let answer = bridge.recv().await;
+        let text = answer["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(
+            text.len(),
+            BYTES,
+            "{}",
+            &answer.to_string()[..200.min(answer.to_string().len())]
+        );
+        assert!(
+            answered.insert(answer["id"].as_u64().unwrap()),
+            "answered twice"
+        );
+    }
+    bridge.finish().await;
+    assert!(
+        peak < 100 * 1024,
+        "peak RSS {peak} KiB while {} MB of answers waited",
+        CALLS * BYTES as u64 / 1_000_000
+    );
+}
+
+/// The peak resident set of a process (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}

@@ -283,3 +283,44 @@ fn empty_events_and_unusable_ids() {
     c.note(&ev("message", "{}", "8"));
     assert_eq!((c.failures, c.last_event_id.as_deref()), (0, Some("8")));
 }
+
+/// Every event holds its bytes from the budget until its reservation is dropped: the reader
+/// stops once the budget (and the one overdraft) is spent, and goes on when bytes come
+/// back. Comments and keep-alives are given back at once, however many there are.
+#[tokio::test]
+async fn events_hold_their_bytes_from_the_budget() {
+    use crate::budget::Budget;
+    use std::time::Duration;
+    let budget = Budget::new(100);
+    let event = || Ok(Bytes::from(format!("data: {}\n\n", "x".repeat(30))));
+    let chunks: Vec<Result<Bytes, EventError>> = (0..5).map(|_| event()).collect();
+    let mut reader = EventReader::within(stream::iter(chunks).boxed(), 1000, budget.clone());
+    let mut kept = Vec::new();
+    // 38 bytes each: two fit in 100, the third is the overdraft, the fourth must wait.
+    for _ in 0..3 {
+        let got = reader.next_event().await.unwrap().unwrap();
+        assert_eq!(got.data.len(), 30);
+        kept.push(reader.take_held());
+    }
+    let wait = tokio::time::timeout(Duration::from_millis(200), reader.next_event()).await;
+    assert!(wait.is_err(), "a fourth event was read past the budget");
+    kept.clear();
+    assert!(reader.next_event().await.unwrap().is_some());
+    assert!(reader.next_event().await.unwrap().is_some());
+    assert!(reader.next_event().await.unwrap().is_none());
+    drop(reader);
+    assert_eq!(budget.available(), 100);
+
+    let mut chunks: Vec<Result<Bytes, EventError>> = (0..1000)
+        .map(|_| Ok(Bytes::from_static(b": keep-alive\n\n")))
+        .collect();
+    chunks.push(event());
+    let mut reader = EventReader::within(stream::iter(chunks).boxed(), 1000, budget.clone());
+    let got = tokio::time::timeout(Duration::from_secs(5), reader.next_event())
+        .await
+        .expect("comments never use up the budget");
+    assert_eq!(got.unwrap().unwrap().data.len(), 30);
+    let held = reader.take_held();
+    assert!(budget.available() >= 100 - 38, "{}", budget.available());
+    drop(held);
+}

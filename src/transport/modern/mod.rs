@@ -11,9 +11,10 @@
 
 pub(crate) mod headers;
 
-use super::events::{EventReader, is_message};
+use super::events::is_message;
 use super::http::{self, ERROR_BODY_LIMIT, METHOD, NAME, PROTOCOL_VERSION};
 use super::{Error, Http, Inbox};
+use crate::budget::{Held, Share};
 use crate::jsonrpc::{Id, Kind, Message};
 use crate::mcp;
 use crate::net;
@@ -130,7 +131,7 @@ impl Modern {
         let resp = self.post(request, &[]).await?;
         let status = resp.status().as_u16();
         let answer = if net::media_type(&resp) == "text/event-stream" {
-            let mut events = EventReader::new(resp, self.http.max_message());
+            let mut events = self.http.events(resp);
             let mut found = None;
             while let Ok(Some(event)) = events.next_event().await {
                 if let Ok(m) = Message::parse(&event.data)
@@ -315,18 +316,21 @@ impl Modern {
         if http::is_event_stream(&resp) {
             return self.read_stream(resp, &id, cancel).await;
         }
-        let limit = if status.is_success() {
-            self.http.max_message()
+        let (body, held) = if status.is_success() {
+            self.http.read_body(resp).await?
         } else {
-            ERROR_BODY_LIMIT
+            (
+                net::read_body(resp, ERROR_BODY_LIMIT).await?,
+                Held::default(),
+            )
         };
-        let body = net::read_body(resp, limit).await?;
         let text = String::from_utf8_lossy(&body);
         match Message::parse(&text) {
             Ok(answer)
                 if answer.is_response()
                     && (answer.id() == Some(&id) || answer.id().is_some_and(Id::is_null)) =>
             {
+                let answer = answer.holding(Share::new(held));
                 Ok(if answer.id() == Some(&id) {
                     answer
                 } else {
@@ -351,7 +355,7 @@ impl Modern {
         id: &Id,
         cancel: &CancellationToken,
     ) -> Result<Message, Error> {
-        let mut events = EventReader::new(resp, self.http.max_message());
+        let mut events = self.http.events(resp);
         loop {
             let event = tokio::select! {
                 biased;
@@ -367,7 +371,9 @@ impl Modern {
                 continue;
             }
             match Message::parse(&event.data) {
-                Ok(m) if m.is_response() && m.id() == Some(id) => return Ok(m),
+                Ok(m) if m.is_response() && m.id() == Some(id) => {
+                    return Ok(m.holding(Share::new(events.take_held())));
+                }
                 Ok(m) if m.is_response() => {
                     tracing::debug!(id = ?m.id(), "dropping an answer for another request")
                 }
@@ -380,7 +386,10 @@ impl Modern {
                 Ok(m) if m.method() == Some("notifications/subscriptions/acknowledged") => {
                     tracing::debug!("subscription acknowledged");
                 }
-                Ok(m) => self.inbox.deliver(m).await,
+                Ok(m) => {
+                    let m = m.holding(Share::new(events.take_held()));
+                    self.inbox.deliver(m).await;
+                }
                 Err(e) => tracing::warn!("dropping an invalid event from the server: {e}"),
             }
         }
