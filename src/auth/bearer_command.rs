@@ -100,7 +100,8 @@ impl BearerCommand {
         if let Some(h) = held.as_ref().filter(|h| h.at.elapsed() < self.ttl) {
             return Ok(h.token.clone());
         }
-        let token = self.run().await?;
+        // Boxed: running the helper is rare, and its state would sit in every request.
+        let token = Box::pin(self.run()).await?;
         *held = Some(Held {
             token: token.clone(),
             at: Instant::now(),

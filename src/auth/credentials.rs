@@ -179,7 +179,7 @@ impl Credentials {
                 // The helper's token was refused: ask it for a new one, once.
                 tracing::info!("the server refused the bearer command's token; running it again");
                 rounds += 1;
-                command.rejected(sent).await;
+                Box::pin(command.rejected(sent)).await;
                 continue;
             }
             let (Some(oauth), true) = (&self.oauth, ours && rounds < MAX_AUTH_ROUNDS) else {
@@ -192,8 +192,9 @@ impl Credentials {
             let challenge = www_authenticate
                 .as_deref()
                 .and_then(challenge::authorization);
-            oauth
-                .on_challenge(status, challenge.as_ref(), sent)
+            // Boxed, like every rare path here: a login's state would otherwise be part of
+            // every request's future.
+            Box::pin(oauth.on_challenge(status, challenge.as_ref(), sent))
                 .await
                 .map_err(SendError::Auth)?;
         }

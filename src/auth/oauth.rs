@@ -197,16 +197,20 @@ impl OAuth {
     /// Called before each request: loads stored tokens the first time and refreshes them
     /// shortly before they expire. Failures are logged; the request then meets a 401.
     pub(crate) async fn prepare(&self) {
+        // The rare paths are boxed: inline, their state would make every request's future
+        // (which is moved, whole, when a request task starts) many kilobytes larger.
         self.loaded
-            .get_or_init(|| async {
-                if self.fresh_login.load(Ordering::Relaxed) {
-                    return;
-                }
-                match self.load_stored().await {
-                    Ok(Some(t)) => self.adopt(t),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!("could not read stored credentials: {e}"),
-                }
+            .get_or_init(|| {
+                Box::pin(async {
+                    if self.fresh_login.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    match self.load_stored().await {
+                        Ok(Some(t)) => self.adopt(t),
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!("could not read stored credentials: {e}"),
+                    }
+                })
             })
             .await;
         let stale = self
@@ -220,7 +224,7 @@ impl OAuth {
             });
         if stale {
             let sent = self.bearer();
-            if let Err(e) = self.renew(sent, None, false).await {
+            if let Err(e) = Box::pin(self.renew(sent, None, false)).await {
                 tracing::warn!("could not refresh the access token ahead of expiry: {e}");
             }
         }

@@ -158,7 +158,8 @@ impl Streamable {
         let mut result = self.post(&msg).await;
         if matches!(result, Err(Error::SessionExpired)) {
             tracing::info!("server lost the session; initializing a new one");
-            result = match self.reinitialize(generation).await {
+            // Boxed (rare, and its state would double every exchange's future).
+            result = match Box::pin(self.reinitialize(generation)).await {
                 Ok(()) => self.post(&msg).await,
                 Err(e) => Err(e),
             };
@@ -179,7 +180,7 @@ impl Streamable {
             },
             Ok(Outcome::Accepted) => {
                 if msg.method() == Some("notifications/initialized") {
-                    self.open_listener().await;
+                    Box::pin(self.open_listener()).await;
                 } else if request_id.is_some() {
                     tracing::warn!(id = ?request_id, "server accepted a request without answering; expecting the answer on the GET stream");
                 }
