@@ -26,9 +26,13 @@ use url::Url;
 
 /// How long to wait for the `endpoint` event after the stream opens.
 const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a message waits for the stream while it is being reopened (a reconnect it
-/// triggers at once, handshake replay included); past that it fails, as on Streamable HTTP.
+/// The longest a message waits for the stream while it is being reopened (the reconnect it
+/// triggers at once, handshake replay included). A message fails as soon as that attempt
+/// fails, as on Streamable HTTP; this bound is for an attempt that hangs.
 const SEND_WAIT: Duration = Duration::from_secs(5);
+/// Reconnects that messages trigger are at least this far apart: a host that keeps sending
+/// to a server that is down does not turn each message into a connection attempt.
+const WAKE_GAP: Duration = super::events::MIN_RETRY;
 
 pub(super) struct LegacySse {
     conn: Arc<Connection>,
@@ -40,6 +44,9 @@ pub(super) struct LegacySse {
     dead: CancellationToken,
     /// Woken by a message that found the stream down: reconnect now, not after the backoff.
     wake: tokio::sync::Notify,
+    /// Reconnect attempts that have failed so far: a message that found the stream down
+    /// waits for the outcome of one attempt, shared with every other message waiting.
+    failed_attempts: watch::Sender<u64>,
     /// Woken when the server answered a POST with 404: the stream's session is gone.
     reopen: tokio::sync::Notify,
     /// Streams opened so far (the first one is 0).
@@ -59,6 +66,7 @@ impl LegacySse {
             in_flight: Mutex::new(HashSet::new()),
             dead: CancellationToken::new(),
             wake: tokio::sync::Notify::new(),
+            failed_attempts: watch::Sender::new(0),
             reopen: tokio::sync::Notify::new(),
             opened: AtomicU64::new(0),
             fatal: Mutex::new(None),
@@ -174,20 +182,30 @@ impl LegacySse {
         Err(http::failure(resp).await)
     }
 
+    /// The URL to post to. While the stream is down, a reconnect is asked for at once and
+    /// the message waits for its outcome: the new endpoint, or an error as soon as that
+    /// attempt fails (within [`SEND_WAIT`] for an attempt that hangs).
     async fn wait_endpoint(&self) -> Result<Url, Error> {
-        let mut rx = self.endpoint.subscribe();
-        if rx.borrow().is_none() {
-            // The stream is down: a message from the host is a reason to try again now.
-            self.wake.notify_one();
+        let mut endpoint = self.endpoint.subscribe();
+        if let Some(url) = endpoint.borrow().clone() {
+            return Ok(url);
         }
-        let wait = rx.wait_for(Option::is_some);
+        let mut failed = self.failed_attempts.subscribe();
+        let seen = *failed.borrow_and_update();
+        self.wake.notify_one();
+        let outcome = async {
+            tokio::select! {
+                r = endpoint.wait_for(Option::is_some) => match r {
+                    Ok(url) => Ok(url.clone().expect("waited for Some")),
+                    Err(_) => Err(Error::Abandoned),
+                },
+                _ = failed.wait_for(|n| *n != seen) => Err(Error::StreamDown),
+            }
+        };
         tokio::select! {
             biased;
             _ = self.dead.cancelled() => Err(Error::Abandoned),
-            r = tokio::time::timeout(SEND_WAIT, wait) => match r {
-                Ok(Ok(url)) => Ok(url.clone().expect("waited for Some")),
-                _ => Err(Error::StreamDown),
-            },
+            r = tokio::time::timeout(SEND_WAIT, outcome) => r.unwrap_or(Err(Error::StreamDown)),
         }
     }
 
@@ -215,13 +233,20 @@ impl LegacySse {
             // A stream that ends is a failure until a message shows otherwise: a server that
             // accepts and drops streams at once is paced like one that refuses them.
             cursor.failures += 1;
+            let mut last_attempt: Option<tokio::time::Instant> = None;
             loop {
                 tokio::select! {
                     biased;
                     _ = self.conn.stop.cancelled() => return,
-                    _ = self.wake.notified() => tracing::debug!("reconnecting at once for a message"),
+                    _ = self.wake.notified() => {
+                        if let Some(gap) = last_attempt.and_then(|at| (at + WAKE_GAP).checked_duration_since(tokio::time::Instant::now())) {
+                            tokio::time::sleep(gap).await;
+                        }
+                        tracing::debug!("reconnecting at once for a message");
+                    }
                     _ = tokio::time::sleep(cursor.delay()) => {}
                 }
+                last_attempt = Some(tokio::time::Instant::now());
                 match open(&self.conn, &mut cursor).await {
                     Ok((new_events, url)) => {
                         events = new_events;
@@ -239,6 +264,7 @@ impl LegacySse {
                     Err(e) => tracing::debug!("reconnect failed: {e}"),
                 }
                 cursor.failures += 1;
+                self.failed_attempts.send_modify(|n| *n += 1);
             }
         }
     }

@@ -339,8 +339,9 @@ async fn sse_reconnects_are_paced_and_unusable_ids_dropped() {
     let _ = bridge.finish().await;
 }
 
-/// HTTP+SSE with the server down: a call fails within seconds (not a minute), and once the
-/// server is back the next call reconnects at once instead of waiting out the backoff.
+/// HTTP+SSE with the server down: a call fails at once (as soon as the reconnect it asks for
+/// fails, not after a wait), and once the server is back the next call reconnects at once
+/// instead of waiting out the backoff.
 #[tokio::test]
 async fn sse_server_down_then_back() {
     use crate::support::mock::{Config, MockMcp};
@@ -354,6 +355,7 @@ async fn sse_server_down_then_back() {
     let mut bridge = Bridge::start(&["--sse", &server.sse_url()]);
     bridge.initialize().await;
     let echo = |id: i64| json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"echo","arguments":{"text":"back"}}});
+    server.close_streams();
     drop(server);
     // Long enough for the reconnect backoff to reach its cap.
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
@@ -362,7 +364,7 @@ async fn sse_server_down_then_back() {
     let (down, _) = bridge.recv_answer(json!(1)).await;
     assert!(down["error"].is_object(), "{down}");
     assert!(
-        asked.elapsed() < std::time::Duration::from_secs(8),
+        asked.elapsed() < std::time::Duration::from_secs(2),
         "{:?}",
         asked.elapsed()
     );
@@ -386,6 +388,73 @@ async fn sse_server_down_then_back() {
         asked.elapsed() < std::time::Duration::from_secs(3),
         "{:?}",
         asked.elapsed()
+    );
+    bridge.finish().await;
+}
+
+/// HTTP+SSE with a server that accepts connections and drops them: ten calls sent together
+/// all fail at once, and they share the reconnect they ask for instead of each opening one.
+#[tokio::test]
+async fn sse_calls_while_down_fail_together_on_one_reconnect() {
+    use crate::support::mock::{Config, MockMcp};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = MockMcp::start_on(
+        listener,
+        Config {
+            legacy_only: true,
+            ..Config::default()
+        },
+    );
+    let mut bridge = Bridge::start(&["--sse", &server.sse_url()]);
+    bridge.initialize().await;
+    server.close_streams();
+    drop(server);
+    let mut listener = None;
+    for _ in 0..200 {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                listener = Some(l);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
+        }
+    }
+    let listener = listener.expect("the address is free again");
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    // Let the bridge see the stream gone and its backoff grow past what the test waits.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let before = accepted.load(Ordering::SeqCst);
+    let asked = std::time::Instant::now();
+    let calls: Vec<Value> = (1..=10)
+        .map(|id| json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}))
+        .collect();
+    for call in calls {
+        bridge.send(call).await;
+    }
+    let mut failed = std::collections::HashSet::new();
+    while failed.len() < 10 {
+        let answer = bridge.recv().await;
+        assert!(answer["error"].is_object(), "{answer}");
+        assert!(
+            failed.insert(answer["id"].as_u64().unwrap()),
+            "twice: {answer}"
+        );
+    }
+    let took = asked.elapsed();
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    let attempts = accepted.load(Ordering::SeqCst) - before;
+    assert!(
+        (1..=4).contains(&attempts),
+        "{attempts} connections for 10 calls"
     );
     bridge.finish().await;
 }

@@ -238,6 +238,13 @@ impl MockMcp {
         inner.get_streams.clear();
     }
 
+    /// Ends every open event stream (GET and HTTP+SSE), as a server going down would.
+    pub fn close_streams(&self) {
+        let mut inner = self.state.inner.lock().unwrap();
+        inner.get_streams.clear();
+        inner.legacy_streams.clear();
+    }
+
     /// Pushes a message to every open GET stream. Returns how many streams got it.
     pub async fn push(&self, msg: Value) -> usize {
         let streams = self.state.inner.lock().unwrap().get_streams.clone();
