@@ -119,6 +119,50 @@ async fn arrays_are_never_messages() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// The same with a 2026-07-28 server, for a legacy host (whose answers the bridge
+/// translates) and a 2026-07-28 host (whose answers pass through): a call the server answers
+/// with an array, as JSON or on an event stream after another array event, gets exactly one
+/// answer, a JSON-RPC error, at once; nothing else reaches stdout and nothing panics.
+#[tokio::test]
+async fn arrays_from_a_modern_server_are_never_messages() {
+    use crate::support::modern_mock::{Config, ModernMock};
+    for sse in [false, true] {
+        let server = ModernMock::start(Config {
+            sse,
+            ..Config::default()
+        })
+        .await;
+        for modern_host in [false, true] {
+            let mut bridge = Bridge::start(&[&server.url()]);
+            let call = if modern_host {
+                crate::modern::modern_request(1, "tools/call", json!({"name": "array"}))
+            } else {
+                bridge.initialize().await;
+                json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"array"}})
+            };
+            bridge.send(call).await;
+            let line = tokio::time::timeout(std::time::Duration::from_secs(10), bridge.recv_line())
+                .await
+                .expect("the call is answered before shutdown");
+            let answer: Value = serde_json::from_str(&line).unwrap();
+            assert!(answer.is_object(), "sse={sse} modern={modern_host}: {line}");
+            assert_eq!(answer["id"], 1, "{line}");
+            assert!(answer["error"]["message"].is_string(), "{line}");
+            bridge.close_stdin();
+            let rest = bridge.drain_stdout().await;
+            assert!(rest.is_empty(), "more on stdout: {rest:?}");
+            let (code, stderr) = bridge.finish().await;
+            assert_eq!(code, Some(0), "{stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+        assert_eq!(
+            server.tool_calls("array").len(),
+            2,
+            "both calls reached the server"
+        );
+    }
+}
+
 /// Ids are compared as the exact number: two ids past `f64`'s precision stay apart, the
 /// bridge's own errors carry the host's id text, and a JavaScript server's `1.0`, `1e2` and
 /// `-0` answer the requests `1`, `100` and `0`, which get their own id text back.
@@ -575,7 +619,7 @@ async fn answers_held_are_bounded(config: crate::support::mock::Config) {
     let (mut peak, mut still) = (0, 0);
     for _ in 0..120 {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let now = peak_rss_kib(pid);
+        let now = crate::support::peak_rss_kib(pid);
         still = if now > peak + 1024 { 0 } else { still + 1 };
         peak = peak.max(now);
         if still == 6 {
@@ -606,14 +650,4 @@ async fn answers_held_are_bounded(config: crate::support::mock::Config) {
         "peak RSS {peak} KiB while {} MB of answers waited",
         CALLS * BYTES as u64 / 1_000_000
     );
-}
-
-/// The peak resident set of a process (VmHWM), in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/PID/status")
 }

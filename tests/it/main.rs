@@ -11,6 +11,7 @@ mod keyring;
 mod legacy;
 mod modern;
 mod options;
+mod scale;
 mod streamable;
 mod support;
 mod terminal;

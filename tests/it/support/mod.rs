@@ -86,6 +86,17 @@ impl Bridge {
         stdin.flush().await.expect("flush stdin");
     }
 
+    /// Writes `text` to stdin from a task of its own (for input larger than the bridge reads
+    /// before it writes answers back); the task hands stdin back, still open, when done.
+    pub fn raw_stdin_writer(&mut self, text: String) -> tokio::task::JoinHandle<ChildStdin> {
+        let mut stdin = self.stdin.take().expect("stdin still open");
+        tokio::spawn(async move {
+            stdin.write_all(text.as_bytes()).await.expect("write stdin");
+            stdin.flush().await.expect("flush stdin");
+            stdin
+        })
+    }
+
     pub async fn send(&mut self, msg: Value) {
         self.send_raw(&msg.to_string()).await;
     }
@@ -276,4 +287,21 @@ pub async fn http_get(url: &str) -> (u16, Option<String>, String) {
             .then(|| value.trim().to_owned())
     });
     (status, location, body.to_owned())
+}
+
+/// The peak resident set of a process (VmHWM), in KiB.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+/// How many file descriptors a process has open.
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("proc fd")
+        .count()
 }

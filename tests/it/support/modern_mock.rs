@@ -582,6 +582,20 @@ fn call_tool(state: &Arc<Shared>, body: &Value, id: Value, params: &Value) -> Re
             state,
             ok(&id, text_result(args["text"].as_str().unwrap_or(""))),
         ),
+        // Not listed: a broken server that answers with a positional JSON array (as JSON,
+        // or as a stream whose first event is another array).
+        "array" => {
+            let array = json!(["2.0", id, text_result("array")]);
+            if !state.config.sse {
+                return axum::Json(array).into_response();
+            }
+            let (tx, rx) = mpsc::channel(2);
+            tx.try_send(event(&json!([["2.0", "notifications/message", {}]])))
+                .expect("a fresh channel has room for two events");
+            tx.try_send(event(&array))
+                .expect("a fresh channel has room for two events");
+            sse_response(rx)
+        }
         "confirm" | "confirm_stateless" => {
             let caps = &params["_meta"][META_CAPABILITIES];
             if !caps["elicitation"].is_object() {
