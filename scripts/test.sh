@@ -7,14 +7,15 @@
 #   4. runs the credential store against a real Secret Service (gnome-keyring in a private
 #      D-Bus session), and its file fallback where no keyring works
 #   5. runs the interop tests against real peers and the MCP conformance suite
-#   6. runs every fuzz target (fuzz/) for FUZZ_SECONDS (default 30) from its committed seeds
+#   6. runs every fuzz target (fuzz/) for FUZZ_SECONDS (default 30) from its committed seeds,
+#      as many at once as there are CPUs
 #
 # Every step must pass; the first failure stops the run with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
+step() { printf '\n==> %s (at %ss)\n' "$*" "$((SECONDS - started))"; }
 
 # The real-keyring tests (`keyring_*` in src/store/ and tests/it/keyring.rs) skip
 # loudly unless MCP_BRIDGE_TEST_KEYRING=1; `fallback_without_os_keyring` unless
@@ -78,21 +79,25 @@ keyring_tests() {
 # Every fuzz target for FUZZ_SECONDS of its time (default 30) from its committed seeds,
 # with a fixed seed, so the same checkout makes the same inputs in the same order (a faster
 # machine only goes further along them); long exploratory runs are described in
-# fuzz/README.md. libFuzzer adds the inputs it finds
-# to its first corpus directory, so it gets a throwaway copy of the seeds; a crash lands in
-# fuzz/artifacts/<target>/ (git-ignored) for replaying.
+# fuzz/README.md. The targets are built without a sanitizer (the bridge is safe Rust: its
+# invariants are panics, which need none) and run as many at a time as there are CPUs, each
+# into its own log. libFuzzer adds the inputs it finds to its first corpus directory, so it
+# gets a throwaway copy of the seeds; a crash lands in fuzz/artifacts/<target>/
+# (git-ignored) for replaying.
 # A target that fails to build, crashes, breaks an invariant or stalls fails the script.
 fuzz_tests() {
   command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
   rustup run nightly rustc --version >/dev/null 2>&1 ||
     rustup toolchain install nightly --profile minimal
-  local targets target tmp
+  local targets target tmp failed=0 running=0 slots
   cargo fmt --manifest-path fuzz/Cargo.toml --check
   targets="$(cargo +nightly fuzz list)"
   [[ -n "$targets" ]] || {
     echo "error: cargo fuzz lists no targets" >&2
     return 1
   }
+  cargo +nightly fuzz build --sanitizer none
+  slots="$(nproc)"
   tmp="$(mktemp -d)"
   for target in $targets; do
     [[ -d "fuzz/corpus/$target" ]] || {
@@ -100,16 +105,31 @@ fuzz_tests() {
       rm -rf "$tmp"
       return 1
     }
+  done
+  for target in $targets; do
     cp -R "fuzz/corpus/$target" "$tmp/$target"
     echo "fuzz: $target, ${FUZZ_SECONDS:-30} s"
-    if ! cargo +nightly fuzz run "$target" "$tmp/$target" -- \
-      -seed=1 -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -print_final_stats=1; then
+    (cargo +nightly fuzz run --sanitizer none "$target" "$tmp/$target" -- \
+      -seed=1 -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -print_final_stats=1 \
+      >"$tmp/$target.log" 2>&1 && touch "$tmp/$target.ok") &
+    running=$((running + 1))
+    if ((running >= slots)); then
+      wait -n || true
+      running=$((running - 1))
+    fi
+  done
+  wait || true
+  for target in $targets; do
+    if [[ -e "$tmp/$target.ok" ]]; then
+      echo "fuzz: $target: $(awk '/number_of_executed_units/ {print $2}' "$tmp/$target.log") inputs"
+    else
+      tail -n 40 "$tmp/$target.log" >&2
       echo "error: fuzz target $target failed (see fuzz/artifacts/$target/)" >&2
-      rm -rf "$tmp"
-      return 1
+      failed=1
     fi
   done
   rm -rf "$tmp"
+  return "$failed"
 }
 
 step "installing interop peers"
