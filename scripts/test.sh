@@ -142,13 +142,15 @@ step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
 
 step "cargo test"
-cargo test --locked
+# Three tests per CPU: the end-to-end tests mostly wait on processes and sockets.
+cargo test --locked -- --test-threads "$(($(nproc) * 3))"
 
 step "keyring: a real Secret Service, and the fallback without one"
 keyring_tests
 
 step "interop: real peers and the conformance suite"
-cargo build --locked
+# The binary `cargo test` built for the end-to-end tests (the release build in the next
+# step is the one that proves the crate builds without its dev-dependencies).
 MCP_BRIDGE_BIN="$PWD/target/debug/mcp-bridge" tests/interop/run.sh
 
 step "packages: npm and wheel installs without a registry, a real session through each"
