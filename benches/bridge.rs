@@ -19,8 +19,9 @@
 //! fails the run. Linux only: it reads `/proc`.
 //!
 //! Then, where `valgrind` and the interop peers are installed, the instructions the bridge
-//! executes per call and at start-up against server-everything (see `bridge/instructions.rs`):
-//! unlike time, those counts repeat exactly on a busy machine.
+//! executes per call and at start-up against server-everything (see `bridge/instructions.rs`),
+//! beside those of a bare hyper relay as the floor (`bridge/floor.rs`): unlike time, those
+//! counts repeat exactly on a busy machine.
 //!
 //! ```text
 //! cargo bench --bench bridge                   # 20 starts, 1000 sequential, 5000 at 32 in flight
@@ -34,6 +35,8 @@
 //! both put the fault proxy of the end-to-end tests (tests/it/support/proxy.rs) in front of
 //! their server.
 
+#[path = "bridge/floor.rs"]
+mod floor;
 #[path = "bridge/instructions.rs"]
 mod instructions;
 #[path = "bridge/latency.rs"]
@@ -90,6 +93,10 @@ struct Counts {
 
 fn main() -> ExitCode {
     let bridge = std::path::Path::new(env!("CARGO_BIN_EXE_mcp-bridge"));
+    // Hidden: this executable as the floor relay that the instruction counts compare with.
+    if let Some(url) = std::env::args().skip_while(|a| a != "--floor-relay").nth(1) {
+        return run_mode(floor::run(&url));
+    }
     if std::env::args().any(|a| a == "--instructions") {
         return match instructions::measure(bridge) {
             Ok(_) => ExitCode::SUCCESS,

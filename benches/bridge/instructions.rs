@@ -8,6 +8,10 @@
 //! calls plus the handshake and shutdown). Each run starts with an empty config directory,
 //! so it includes the 2026-07-28 probe a first contact makes.
 //!
+//! The same two runs of the floor relay (`floor.rs`: one hyper connection passing lines and
+//! `data:` lines through, nothing parsed or checked) show how much of the bridge's per-call
+//! figure any hyper-based relay pays anyway.
+//!
 //! Needs `valgrind` on the PATH and the interop peers installed (`scripts/setup-peers.sh`).
 
 use anyhow::{Context, Result, bail, ensure};
@@ -44,8 +48,12 @@ pub(crate) fn measure(bridge: &Path) -> Result<()> {
     let port = free_port()?;
     let server = Server::start(&interop, port)?;
     let url = format!("http://127.0.0.1:{port}/mcp");
-    let short = run_counted(bridge, &url, SHORT)?;
-    let long = run_counted(bridge, &url, LONG)?;
+    let bridge_run = |calls| run_counted(bridge, &["--silent", &url], calls);
+    let short = bridge_run(SHORT)?;
+    let long = bridge_run(LONG)?;
+    let this = std::env::current_exe()?;
+    let floor_run = |calls| run_counted(&this, &["--floor-relay", &url], calls);
+    let floor = (floor_run(SHORT)?, floor_run(LONG)?);
     drop(server);
     ensure!(long > short, "the longer run cost less ({long} <= {short})");
     let per_call = (long - short) / (LONG - SHORT);
@@ -62,18 +70,21 @@ pub(crate) fn measure(bridge: &Path) -> Result<()> {
         "  start-up:  {start_up:>12}   target <= {START_UP_TARGET:>10}  {}",
         verdict(start_up, START_UP_TARGET)
     );
+    let floor_per_call = floor.1.saturating_sub(floor.0) / (LONG - SHORT);
+    println!("  floor relay (bare hyper connection, nothing parsed): {floor_per_call} per call");
     Ok(())
 }
 
-/// One bridge under callgrind serving `calls` sequential echo calls; its instruction count.
-fn run_counted(bridge: &Path, url: &str, calls: u64) -> Result<u64> {
+/// `program args` under callgrind serving `calls` sequential echo calls; its instruction
+/// count.
+fn run_counted(program: &Path, args: &[&str], calls: u64) -> Result<u64> {
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("callgrind.out");
     let mut child = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out.display()))
-        .arg(bridge)
-        .args(["--silent", url])
+        .arg(program)
+        .args(args)
         .env("MCP_BRIDGE_CONFIG_DIR", dir.path().join("config"))
         .env("MCP_BRIDGE_STORE", "memory")
         .stdin(Stdio::piped())
