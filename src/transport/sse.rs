@@ -239,8 +239,13 @@ impl LegacySse {
                     biased;
                     _ = self.conn.stop.cancelled() => return,
                     _ = self.wake.notified() => {
-                        if let Some(gap) = last_attempt.and_then(|at| (at + WAKE_GAP).checked_duration_since(tokio::time::Instant::now())) {
-                            tokio::time::sleep(gap).await;
+                        let since = last_attempt.map(|at| at.elapsed());
+                        if let Some(rest) = since.and_then(|since| WAKE_GAP.checked_sub(since)) {
+                            tokio::select! {
+                                biased;
+                                _ = self.conn.stop.cancelled() => return,
+                                _ = tokio::time::sleep(rest) => {}
+                            }
                         }
                         tracing::debug!("reconnecting at once for a message");
                     }
