@@ -413,17 +413,8 @@ async fn sse_server_down_then_back() {
         asked.elapsed()
     );
 
-    let mut listener = None;
-    for _ in 0..200 {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(l) => {
-                listener = Some(l);
-                break;
-            }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
-        }
-    }
-    let _server = MockMcp::start_on(listener.expect("the address is free again"), legacy());
+    let listener = crate::support::rebind(addr).await;
+    let _server = MockMcp::start_on(listener, legacy());
     let asked = std::time::Instant::now();
     bridge.send(echo(2)).await;
     let (answer, _) = bridge.recv_answer(json!(2)).await;
@@ -455,17 +446,7 @@ async fn sse_calls_while_down_fail_together_on_one_reconnect() {
     bridge.initialize().await;
     server.close_streams();
     drop(server);
-    let mut listener = None;
-    for _ in 0..200 {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(l) => {
-                listener = Some(l);
-                break;
-            }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
-        }
-    }
-    let listener = listener.expect("the address is free again");
+    let listener = crate::support::rebind(addr).await;
     let accepted = std::sync::Arc::new(AtomicUsize::new(0));
     let counter = accepted.clone();
     tokio::spawn(async move {
@@ -518,22 +499,11 @@ async fn work_in_flight_is_bounded() {
     for id in 151..=300 {
         bridge.send(slow(id)).await;
     }
-    let mut answered = std::collections::HashSet::new();
-    while answered.len() < 300 {
-        let answer = bridge.recv().await;
-        // A batch may be answered as one array line or one by one.
-        let items = match answer {
-            Value::Array(items) => items,
-            one => vec![one],
-        };
-        for a in items {
+    bridge
+        .recv_answers(300, |a| {
             assert_eq!(a["result"]["content"][0]["text"], "slow done", "{a}");
-            assert!(
-                answered.insert(a["id"].as_u64().unwrap()),
-                "answered twice: {a}"
-            );
-        }
-    }
+        })
+        .await;
     bridge.finish().await;
     let most = server.slow_most();
     assert!(

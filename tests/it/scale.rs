@@ -5,26 +5,6 @@
 use crate::support::mock::{Config, MockMcp};
 use crate::support::{Bridge, open_fds, peak_rss_kib};
 use serde_json::{Value, json};
-use std::collections::HashSet;
-
-/// Answers read from stdout until `count` distinct ids have been answered, each once and
-/// each as `check` expects; batches may come back as one array or one by one.
-async fn answers(bridge: &mut Bridge, count: usize, mut check: impl FnMut(&Value)) {
-    let mut answered = HashSet::with_capacity(count);
-    while answered.len() < count {
-        let items = match bridge.recv().await {
-            Value::Array(items) => items,
-            one => vec![one],
-        };
-        for a in items {
-            check(&a);
-            assert!(
-                answered.insert(a["id"].as_u64().expect("numeric id")),
-                "answered twice: {a}"
-            );
-        }
-    }
-}
 
 /// Three thousand calls sent at once to a server that takes a few milliseconds each, with
 /// `--max-in-flight 50`: the bridge's open file descriptors never exceed what 50 connections
@@ -51,18 +31,19 @@ async fn file_descriptors_stay_flat_over_thousands_of_calls() {
     };
     let (mut most, mut after_warm_up) = (0, None);
     let mut seen = 0usize;
-    answers(&mut bridge, CALLS as usize, |a| {
-        assert_eq!(a["result"]["content"][0]["text"], "slow done", "{a}");
-        seen += 1;
-        if seen.is_multiple_of(100) {
-            let fds = open_fds(pid);
-            most = most.max(fds);
-            if seen == 500 {
-                after_warm_up = Some(fds);
+    bridge
+        .recv_answers(CALLS as usize, |a| {
+            assert_eq!(a["result"]["content"][0]["text"], "slow done", "{a}");
+            seen += 1;
+            if seen.is_multiple_of(100) {
+                let fds = open_fds(pid);
+                most = most.max(fds);
+                if seen == 500 {
+                    after_warm_up = Some(fds);
+                }
             }
-        }
-    })
-    .await;
+        })
+        .await;
     drop(writer.await.expect("stdin writer"));
     let at_end = open_fds(pid);
     bridge.finish().await;
@@ -98,10 +79,11 @@ async fn a_batch_of_a_hundred_thousand_is_answered_in_bounded_memory() {
         .map(|id| json!({"jsonrpc":"2.0","id":id,"method":"ping"}))
         .collect();
     let writer = bridge.raw_stdin_writer(format!("{}\n", Value::Array(batch)));
-    answers(&mut bridge, CALLS as usize, |a| {
-        assert!(a["result"].is_object(), "{a}");
-    })
-    .await;
+    bridge
+        .recv_answers(CALLS as usize, |a| {
+            assert!(a["result"].is_object(), "{a}");
+        })
+        .await;
     drop(writer.await.expect("stdin writer"));
     let peak = peak_rss_kib(pid);
     bridge.finish().await;

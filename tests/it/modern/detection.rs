@@ -184,17 +184,7 @@ async fn era_cache_recovers_when_the_server_changes_era() {
     drop(legacy);
 
     // The same address, now a modern-only server.
-    let mut listener = None;
-    for _ in 0..200 {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(l) => {
-                listener = Some(l);
-                break;
-            }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
-        }
-    }
-    let listener = listener.expect("the old server's address is free again");
+    let listener = crate::support::rebind(addr).await;
     let modern = ModernMock::start_on(listener, Config::default());
     let mut second = start(&url);
     let (init, before) = {
@@ -328,20 +318,8 @@ async fn era_cache_never_skips_the_probe_for_a_modern_host() {
     first.finish().await;
     drop(legacy);
 
-    let mut listener = None;
-    for _ in 0..200 {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(l) => {
-                listener = Some(l);
-                break;
-            }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
-        }
-    }
-    let modern = ModernMock::start_on(
-        listener.expect("the address is free again"),
-        Config::default(),
-    );
+    let listener = crate::support::rebind(addr).await;
+    let modern = ModernMock::start_on(listener, Config::default());
     let mut second = start(&url);
     second
         .send(super::modern_request(1, "server/discover", json!({})))

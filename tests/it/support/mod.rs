@@ -97,6 +97,25 @@ impl Bridge {
         })
     }
 
+    /// Reads answers until `count` distinct ids have been answered, each once and each as
+    /// `check` expects; a batch may be answered as one array line or one by one.
+    pub async fn recv_answers(&mut self, count: usize, mut check: impl FnMut(&Value)) {
+        let mut answered = std::collections::HashSet::with_capacity(count);
+        while answered.len() < count {
+            let items = match self.recv().await {
+                Value::Array(items) => items,
+                one => vec![one],
+            };
+            for a in items {
+                check(&a);
+                assert!(
+                    answered.insert(a["id"].as_u64().expect("numeric id")),
+                    "answered twice: {a}"
+                );
+            }
+        }
+    }
+
     pub async fn send(&mut self, msg: Value) {
         self.send_raw(&msg.to_string()).await;
     }
@@ -304,4 +323,16 @@ pub fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .expect("proc fd")
         .count()
+}
+
+/// Listens on `addr` again once a server that held it is gone (the port may stay taken for
+/// a moment).
+pub async fn rebind(addr: std::net::SocketAddr) -> tokio::net::TcpListener {
+    for _ in 0..200 {
+        if let Ok(listener) = tokio::net::TcpListener::bind(addr).await {
+            return listener;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{addr} is not free again");
 }
